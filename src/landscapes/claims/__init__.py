@@ -1,0 +1,83 @@
+"""Named claims: each paper's statement as a function of the pipeline's artifacts.
+
+A claim function is registered with `@claim(...)`, which records the paper, the figure, the
+statement and the paper's value. It receives the artifacts (a mapping name -> path, from the
+rule's inputs) and the rule's params, and returns a `Verdict` it computed: the measured value,
+the threshold it was compared with, and whether the claim holds. Claims live in one module per
+experiment (`landscapes.claims.<experiment>`); `evaluate` runs all claims of one experiment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+REGISTRY: dict[str, list[Callable]] = {}
+FIELDS = ("paper", "figure", "claim", "paper_value", "measured", "threshold", "holds")
+
+
+@dataclass
+class Verdict:
+    measured: float | str
+    threshold: str
+    holds: bool
+    details: dict = field(default_factory=dict)
+
+
+def claim(experiment: str, name: str, paper: str, figure: str, statement: str,
+          paper_value: str):
+    """Register a claim function under an experiment (the rule file's name)."""
+    def register(fn: Callable) -> Callable:
+        fn.claim_info = {"id": f"{experiment}.{name}", "experiment": experiment, "paper": paper,
+                         "figure": figure, "claim": statement, "paper_value": paper_value}
+        REGISTRY.setdefault(experiment, []).append(fn)
+        return fn
+    return register
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
+    """Run every claim of an experiment; each record says what was measured and if it holds."""
+    importlib.import_module(f"landscapes.claims.{experiment}")
+    records = []
+    for fn in REGISTRY.get(experiment, []):
+        verdict = fn(artifacts, params)
+        if not isinstance(verdict.holds, bool):
+            raise TypeError(f"claim {fn.claim_info['id']} returned a non-boolean verdict")
+        record = dict(fn.claim_info, **asdict(verdict))
+        record["measured"] = _clean(record["measured"])
+        record["details"] = {k: _clean(v) for k, v in record["details"].items()}
+        records.append(record)
+    if not records:
+        raise ValueError(f"no claims registered for experiment '{experiment}'")
+    return records
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def markdown_table(records: list[dict]) -> str:
+    """The claims table: paper, figure, claim, paper's value, measured, threshold, verdict."""
+    head = "| paper | figure | claim | paper's value | measured | threshold | verdict |"
+    rows = [head, "|" + "---|" * 7]
+    for r in records:
+        verdict = "holds" if r["holds"] else "**fails**"
+        cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
+                 r["threshold"], verdict]
+        rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    held = sum(r["holds"] for r in records)
+    rows.append("")
+    rows.append(f"{held} of {len(records)} claims hold.")
+    return "\n".join(rows) + "\n"

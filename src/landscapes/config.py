@@ -1,0 +1,62 @@
+"""The config schema and its validation, with errors that name the key and what is allowed.
+
+The schema is `workflow/schemas/config.schema.yaml` for the top-level keys plus one file per
+experiment section in `workflow/schemas/sections/<section>.schema.yaml`, so each paper's rules
+own their part of the config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config value the pipeline cannot run with."""
+
+
+def load_schema(schema_dir: str | Path) -> dict:
+    schema_dir = Path(schema_dir)
+    schema = yaml.safe_load((schema_dir / "config.schema.yaml").read_text())
+    for section in sorted((schema_dir / "sections").glob("*.schema.yaml")):
+        name = section.name.removesuffix(".schema.yaml")
+        schema["properties"][name] = yaml.safe_load(section.read_text())
+        schema.setdefault("required", []).append(name)
+    return schema
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        where = f"under '{key}'" if error.absolute_path else "at the top level"
+        return (f"unknown config key {', '.join(repr(e) for e in extra)} {where}; "
+                f"allowed: {', '.join(allowed)}")
+    if error.validator == "required":
+        return f"config key '{key}' is missing {error.message.split(' is a required')[0]}"
+    desc = error.schema.get("description")
+    hint = f" ({desc})" if desc else ""
+    return f"config key '{key}': {error.message}{hint}"
+
+
+def validate(config: dict, schema_dir: str | Path) -> None:
+    """Raise ConfigError listing every problem, each with the key that has it."""
+    schema = load_schema(schema_dir)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+        raise ConfigError(f"invalid config:\n{lines}")
+
+
+def load(path: str | Path, schema_dir: str | Path) -> dict:
+    config = yaml.safe_load(Path(path).read_text())
+    validate(config, schema_dir)
+    return config

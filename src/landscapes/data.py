@@ -1,0 +1,177 @@
+"""Datasets by name, prepared once into tensors: deterministic splits, downsampling, scaling.
+
+Offline: `digits` (scikit-learn's bundled 8x8 handwritten digits, images) and `mnist1d`
+(MNIST-1D generated locally by the `mnist1d` package, 40 features). Through torchvision,
+downloaded into a resources folder on first use: `mnist`, `fashion_mnist`, `cifar10`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from landscapes.store import load_tensors, save_tensors
+
+log = logging.getLogger(__name__)
+
+OFFLINE = ("digits", "mnist1d")
+TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+SOURCES = OFFLINE + tuple(TORCHVISION)
+
+# Files torchvision expects under <root>/, named so an offline user knows what to put where.
+EXPECTED_FILES = {
+    "mnist": "MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte",
+    "fashion_mnist": "FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte",
+    "cifar10": "cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta}",
+}
+
+
+class DatasetMissingError(RuntimeError):
+    """A dataset that is neither on disk nor downloadable."""
+
+
+@dataclass
+class Dataset:
+    """A prepared dataset: float inputs (N, C, H, W) or (N, D) and int64 labels."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    name: str
+    n_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def save(self, path) -> None:
+        save_tensors(path, {"x_train": self.x_train, "y_train": self.y_train,
+                            "x_test": self.x_test, "y_test": self.y_test},
+                     {"name": self.name, "n_classes": self.n_classes})
+
+    @classmethod
+    def load(cls, path) -> Dataset:
+        t, meta = load_tensors(path)
+        return cls(t["x_train"], t["y_train"], t["x_test"], t["y_test"], meta["name"],
+                   meta["n_classes"])
+
+
+def _split(n: int, n_train: int | None, n_test: int | None, seed: int):
+    """A seeded permutation cut into disjoint train and test indices."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_train = n - (n_test or 0) if n_train is None else n_train
+    n_test = n - n_train if n_test is None else n_test
+    if n_train + n_test > n:
+        raise ValueError(f"n_train + n_test = {n_train + n_test} exceeds the {n} samples available")
+    return perm[:n_train], perm[n_train:n_train + n_test]
+
+
+def _subsample(n: int, k: int | None, seed: int) -> np.ndarray:
+    if k is None or k >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).permutation(n)[:k])
+
+
+def _digits(n_train, n_test, seed):
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(d.target, dtype=torch.int64)
+    tr, te = _split(len(y), n_train, n_test, seed)
+    return x[tr], y[tr], x[te], y[te], 10
+
+
+def _mnist1d(n_train, n_test, seed):
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    n_train = 4000 if n_train is None else n_train
+    n_test = 1000 if n_test is None else n_test
+    total = n_train + n_test
+    if total % 10:
+        raise ValueError(f"mnist1d needs n_train + n_test divisible by 10, got {total}")
+    args = get_dataset_args()
+    args.num_samples, args.train_split, args.seed = total, n_train / total, seed
+    state = np.random.get_state()  # make_dataset seeds numpy's global generator
+    try:
+        d = make_dataset(args)
+    finally:
+        np.random.set_state(state)
+    f = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
+    i = lambda a: torch.tensor(np.asarray(a), dtype=torch.int64)  # noqa: E731
+    return f(d["x"]), i(d["y"]), f(d["x_test"]), i(d["y_test"]), 10
+
+
+def _torchvision(name, root, n_train, n_test, seed):
+    import torchvision
+
+    cls = getattr(torchvision.datasets, TORCHVISION[name])
+    root = Path(root)
+
+    def open_split(train: bool):
+        try:
+            return cls(str(root), train=train, download=False)
+        except RuntimeError:
+            pass
+        try:
+            log.info("downloading %s into %s", name, root)
+            return cls(str(root), train=train, download=True)
+        except Exception as e:  # no network, or a broken mirror
+            raise DatasetMissingError(
+                f"dataset '{name}' is not in {root}/ and could not be downloaded ({e}). "
+                f"Put torchvision's files there: {root}/{EXPECTED_FILES[name]}") from e
+
+    out = []
+    for train, k, s in ((True, n_train, seed), (False, n_test, seed + 1)):
+        ds = open_split(train)
+        data = ds.data if isinstance(ds.data, torch.Tensor) else torch.tensor(ds.data)
+        x = data.float() / 255.0
+        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # CIFAR is NHWC
+        y = torch.as_tensor(ds.targets, dtype=torch.int64)
+        idx = torch.from_numpy(_subsample(len(y), k, s))
+        out += [x[idx].contiguous(), y[idx].contiguous()]
+    return (*out, 10)
+
+
+def downsample(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Images (N, C, H, W) averaged down to size x size (area interpolation, as pooling)."""
+    return F.interpolate(x, size=(size, size), mode="area")
+
+
+def standardize(x_train: torch.Tensor, x_test: torch.Tensor):
+    """Zero mean, unit variance per channel (images) or per feature (vectors), train statistics."""
+    dims = (0, 2, 3) if x_train.ndim == 4 else (0,)
+    mean = x_train.mean(dim=dims, keepdim=True)
+    std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-8)
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def prepare(source: str, n_train: int | None = None, n_test: int | None = None, seed: int = 0,
+            size: int | None = None, flatten: bool = False, normalize: bool = True,
+            root: str | Path = "resources", name: str | None = None) -> Dataset:
+    """Build a dataset by name, ready to train on."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown dataset source '{source}'; allowed: {', '.join(SOURCES)}")
+    if source == "digits":
+        xs = _digits(n_train, n_test, seed)
+    elif source == "mnist1d":
+        xs = _mnist1d(n_train, n_test, seed)
+    else:
+        xs = _torchvision(source, root, n_train, n_test, seed)
+    x_train, y_train, x_test, y_test, n_classes = xs
+    if size is not None:
+        if x_train.ndim != 4:
+            raise ValueError(f"dataset '{source}' has no images to downsample")
+        x_train, x_test = downsample(x_train, size), downsample(x_test, size)
+    if normalize:
+        x_train, x_test = standardize(x_train, x_test)
+    if flatten:
+        x_train, x_test = x_train.flatten(1), x_test.flatten(1)
+    return Dataset(x_train.contiguous(), y_train, x_test.contiguous(), y_test,
+                   name or source, n_classes)

@@ -1,0 +1,217 @@
+"""The deep linear network example: where non-convexity comes from, and the saddle at zero.
+
+- A 2-3-1 linear net computes x . (v W): the loss is a convex bowl in the two effective
+  weights, but the 1-1-1 chain L(w1, w2) = 1/2 (s - w2 w1)^2 already has a saddle at the
+  origin and a hyperbola of global minima.
+- Slices through two first-layer weights of a 2-3-1 net are convex with linear activations and
+  non-convex with sigmoids.
+- Permuting hidden units leaves the function unchanged, so minima come in symmetric copies with
+  barriers between them.
+- Deep linear nets on whitened inputs (Saxe et al. 2014; Kawaguchi 2016): the Hessian at zero
+  has eigenvalues +/- sigma_i of the input-output correlation for two weight matrices and is
+  zero for three or more; gradient descent from small weights plateaus, then learns the modes
+  in order of decreasing sigma_i.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, hessian
+
+# ---------------------------------------------------------------- data
+
+
+def regression_data(n: int, d_in: int, weights: np.ndarray, noise: float, seed: int,
+                    whiten: bool = False):
+    """Inputs X (n, d_in) and targets Y = X A^T + noise, float64; whitened: X^T X / n = I."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d_in))
+    if whiten:
+        q, _ = np.linalg.qr(x - x.mean(0))
+        x = q * math.sqrt(n)
+    a = np.atleast_2d(weights)
+    y = x @ a.T + noise * rng.standard_normal((n, a.shape[0]))
+    return torch.tensor(x), torch.tensor(y)
+
+
+def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """1/(2n) sum of squared errors: the deep-linear literature's loss."""
+    return 0.5 * ((pred - y) ** 2).sum() / y.shape[0]
+
+
+# ---------------------------------------------------------------- (a) bowl vs chain
+
+
+def effective_loss_grid(x: torch.Tensor, y: torch.Tensor, a: np.ndarray, b: np.ndarray):
+    """Loss of the 2-3-1 linear net as a function of its effective weights (a, b)."""
+    A, B = np.meshgrid(a, b, indexing="xy")
+    w = torch.tensor(np.stack([A.ravel(), B.ravel()], 1))
+    pred = x @ w.T  # (n, points)
+    return (0.5 * ((pred - y) ** 2).mean(0)).reshape(A.shape).numpy()
+
+
+def chain_loss_grid(s: float, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    W1, W2 = np.meshgrid(w1, w2, indexing="xy")
+    return 0.5 * (s - W2 * W1) ** 2
+
+
+def net_231_effective(w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """(a, b) = v W: each a sum of products of the 9 weights."""
+    return (v @ w).reshape(-1)
+
+
+# ---------------------------------------------------------------- (b) slices
+
+
+class Net231(nn.Module):
+    """The 2-3-1 network of the example, no biases, with a chosen activation."""
+
+    def __init__(self, activation: str):
+        super().__init__()
+        self.w = nn.Linear(2, 3, bias=False)
+        self.v = nn.Linear(3, 1, bias=False)
+        self.act = {"linear": nn.Identity(), "sigmoid": nn.Sigmoid()}[activation]
+
+    def forward(self, x):
+        return self.v(self.act(self.w(x)))
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> float:
+    """Full-batch gradient descent on the 1/(2n) squared error; returns the final loss."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = mse(model(x), y)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return mse(model(x), y).item()
+
+
+def weight_slice_grid(model: Net231, x, y, u: np.ndarray, w: np.ndarray,
+                      coords=((0, 0), (1, 0))):
+    """Loss over two first-layer weights W[coords[0]] = u_i, W[coords[1]] = w_j, rest fixed.
+
+    Evaluated functionally: the model keeps its weights.
+    """
+    params = {k: p.detach() for k, p in model.named_parameters()}
+    U, Wg = np.meshgrid(u, w, indexing="xy")
+    out = np.empty(U.shape)
+    for idx in np.ndindex(U.shape):
+        wt = params["w.weight"].clone()
+        wt[coords[0]] = U[idx]
+        wt[coords[1]] = Wg[idx]
+        pred = functional_call(model, {**params, "w.weight": wt}, (x,))
+        out[idx] = mse(pred, y).item()
+    return out
+
+
+def min_hessian_eigenvalue_grid(z: np.ndarray, h: float) -> np.ndarray:
+    """Smallest eigenvalue of the finite-difference 2x2 Hessian at interior grid points."""
+    zxx = (z[1:-1, 2:] - 2 * z[1:-1, 1:-1] + z[1:-1, :-2]) / h**2
+    zyy = (z[2:, 1:-1] - 2 * z[1:-1, 1:-1] + z[:-2, 1:-1]) / h**2
+    zxy = (z[2:, 2:] - z[2:, :-2] - z[:-2, 2:] + z[:-2, :-2]) / (4 * h**2)
+    mean, diff = (zxx + zyy) / 2, np.sqrt(((zxx - zyy) / 2) ** 2 + zxy**2)
+    return mean - diff
+
+
+# ---------------------------------------------------------------- (c) permutation symmetry
+
+
+def permute_hidden(model: nn.Module, perm: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Parameters of an MLP with one hidden layer whose hidden units are reordered by `perm`."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != 2:
+        raise ValueError("permute_hidden needs an MLP with exactly one hidden layer")
+    names = {id(p): n for n, p in model.named_parameters()}
+    first, second = linears
+    out = {n: p.detach().clone() for n, p in model.named_parameters()}
+    out[names[id(first.weight)]] = first.weight.detach()[perm]
+    if first.bias is not None:
+        out[names[id(first.bias)]] = first.bias.detach()[perm]
+    out[names[id(second.weight)]] = second.weight.detach()[:, perm]
+    return out
+
+
+def barrier(losses: np.ndarray) -> float:
+    """Height of the loss along a path above the higher of its two ends."""
+    return float(np.max(losses) - max(losses[0], losses[-1]))
+
+
+# ---------------------------------------------------------------- (d) deep linear saddles
+
+
+def deep_linear_weights(widths: list[int], scale: float, seed: int) -> list[torch.Tensor]:
+    """Weights W_1 (widths[1] x widths[0]) ... W_L, Gaussian with std `scale`, float64."""
+    g = torch.Generator().manual_seed(seed)
+    return [scale * torch.randn(b, a, generator=g, dtype=torch.float64)
+            for a, b in zip(widths[:-1], widths[1:])]
+
+
+def deep_linear_loss(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor):
+    out = x
+    for w in weights:
+        out = out @ w.T
+    return mse(out, y)
+
+
+def hessian_at(weights: list[torch.Tensor], x, y) -> np.ndarray:
+    """The exact Hessian of the loss in all weights (flattened, layer by layer)."""
+    sizes = [w.numel() for w in weights]
+    shapes = [w.shape for w in weights]
+
+    def f(theta):
+        ws = [c.view(s) for c, s in zip(torch.split(theta, sizes), shapes)]
+        return deep_linear_loss(ws, x, y)
+
+    theta = torch.cat([w.reshape(-1) for w in weights])
+    return hessian(f)(theta).numpy()
+
+
+def correlation_singular_values(x, y) -> np.ndarray:
+    """Singular values sigma_i of the input-output correlation Sigma_yx = Y^T X / n."""
+    return np.linalg.svd((y.T @ x / x.shape[0]).numpy(), compute_uv=False)
+
+
+def predicted_origin_spectrum(sigma: np.ndarray, hidden: int, n_params: int) -> np.ndarray:
+    """Eigenvalues at W = 0 for two weight matrices: +/- sigma_i, each `hidden` times; zeros."""
+    eig = np.concatenate([np.repeat(sigma, hidden), np.repeat(-sigma, hidden)])
+    return np.sort(np.concatenate([eig, np.zeros(n_params - eig.size)]))
+
+
+def optimal_loss(x, y) -> float:
+    """The least-squares optimum, which a deep linear net of full rank can reach."""
+    sol = torch.linalg.lstsq(x, y).solution
+    return mse(x @ sol, y).item()
+
+
+def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, record_every: int,
+                     modes: tuple[np.ndarray, np.ndarray] | None = None):
+    """Full-batch gradient descent; returns the loss and the mode strengths u_i^T W v_i.
+
+    `modes` = (U, V): left and right singular vectors of Sigma_yx as columns.
+    """
+    ws = [w.clone().requires_grad_(True) for w in weights]
+    losses, strengths, at = [], [], []
+    for t in range(steps + 1):
+        loss = deep_linear_loss(ws, x, y)
+        if t % record_every == 0 or t == steps:
+            at.append(t)
+            losses.append(loss.item())
+            if modes is not None:
+                total = ws[0].detach()
+                for w in ws[1:]:
+                    total = w.detach() @ total
+                u, v = modes
+                strengths.append(np.einsum("ji,jk,ki->i", u, total.numpy(), v))
+        if t == steps:
+            break
+        grads = torch.autograd.grad(loss, ws)
+        with torch.no_grad():
+            for w, g in zip(ws, grads):
+                w -= lr * g
+    return np.array(at), np.array(losses), np.array(strengths)

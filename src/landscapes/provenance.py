@@ -1,0 +1,232 @@
+"""Atomic writes, hashing and the provenance sidecar every artifact carries.
+
+A pipeline script wraps its work in `step(snakemake)`. The step configures threads, seeds,
+determinism and logging, and once the body succeeds it writes `<output>.prov.json` beside each
+output: rule, script, params, seed, wildcards, the sha256 of every input and of the output, the
+hashes of the code that ran, package versions, git commit and dirty flag, start and end time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SIDECAR_SUFFIX = ".prov.json"
+FORMAT_VERSION = 1
+LIBRARY_DIR = Path(__file__).resolve().parent
+PACKAGES = ("landscapes", "torch", "numpy", "scipy", "matplotlib", "scikit-learn", "mnist1d",
+            "safetensors", "snakemake")
+
+log = logging.getLogger("landscapes")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside `path`; rename it onto `path` only if the body succeeds.
+
+    A job killed mid-write leaves no half-written file under the real name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_sha256() -> str:
+    """One hash over the library's source files, so a changed library is visible in audit."""
+    h = hashlib.sha256()
+    for path in sorted(LIBRARY_DIR.rglob("*.py")):
+        h.update(str(path.relative_to(LIBRARY_DIR)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_state(cwd: str | os.PathLike = ".") -> dict:
+    """Commit and dirty flag of the checkout; None where there is no git repository."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def to_jsonable(value):
+    """Snakemake's named lists and config mappings as plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def named(namedlist) -> dict[str, list[str]]:
+    """Snakemake's input/output Namedlist as {name: [paths]}; unnamed entries under '_'."""
+    names = dict(namedlist.items())
+    out = {k: [str(p) for p in (v if isinstance(v, list) else [v])] for k, v in names.items()}
+    named_paths = {p for paths in out.values() for p in paths}
+    rest = [str(p) for p in namedlist if str(p) not in named_paths]
+    if rest:
+        out["_"] = rest
+    return out
+
+
+def script_path(smk, caller_file: str) -> str:
+    """The script's path in the repository (Snakemake runs a temporary copy of it)."""
+    name = Path(caller_file).name
+    if name.startswith("tmp") and name.count(".") >= 2:
+        name = name.split(".", 1)[1]
+    path = Path(smk.scriptdir) / name
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    return Path(str(path) + SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: str | os.PathLike) -> dict | None:
+    side = sidecar_path(path)
+    if not side.exists():
+        return None
+    return json.loads(side.read_text())
+
+
+class Step:
+    """What a running job knows about itself; filled by `step`."""
+
+    def __init__(self, smk, script: str):
+        self.smk = smk
+        self.rule = smk.rule
+        self.script = script
+        self.params = to_jsonable(dict(smk.params.items()))
+        self.seed = self.params.get("seed")
+        self.wildcards = to_jsonable(dict(smk.wildcards.items()))
+        self.inputs = {name: [{"path": p, "sha256": sha256_file(p)} for p in paths]
+                       for name, paths in named(smk.input).items()}
+        self.outputs = named(smk.output)
+
+    def figure_metadata(self) -> dict[str, str]:
+        """Provenance fields embedded in figure files: no times, so bytes stay reproducible."""
+        return {
+            "rule": self.rule,
+            "script": self.script,
+            "params": json.dumps(self.params, sort_keys=True),
+            "inputs": json.dumps({n: [i["sha256"] for i in v] for n, v in self.inputs.items()},
+                                 sort_keys=True),
+        }
+
+
+def configure_runtime(threads: int, seed: int | None = None) -> None:
+    """Thread count, seeds and deterministic kernels, the same in every job and test."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    torch.use_deterministic_algorithms(True)
+    if seed is not None:
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+
+
+def _log_to(paths) -> logging.Handler | None:
+    if not paths:
+        return None
+    Path(paths[0]).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(paths[0], mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+@contextlib.contextmanager
+def step(smk, caller_file: str):
+    """Run a pipeline script's body with provenance: `with step(snakemake, __file__) as s:`."""
+    start = now()
+    handler = _log_to(list(smk.log))
+    s = Step(smk, script_path(smk, caller_file))
+    configure_runtime(smk.threads, s.seed if isinstance(s.seed, int) else None)
+    log.info("rule %s started: params %s", s.rule, json.dumps(s.params, sort_keys=True))
+    try:
+        yield s
+    except Exception:
+        log.exception("rule %s failed", s.rule)
+        raise
+    finally:
+        if handler:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+    record = {
+        "format": FORMAT_VERSION,
+        "rule": s.rule,
+        "script": s.script,
+        "script_sha256": sha256_file(s.script) if Path(s.script).exists() else None,
+        "library_sha256": library_sha256(),
+        "params": s.params,
+        "seed": s.seed,
+        "wildcards": s.wildcards,
+        "threads": int(smk.threads),
+        "inputs": s.inputs,
+        "outputs": s.outputs,
+        "log": [str(p) for p in smk.log],
+        "versions": package_versions(),
+        "git": git_state(),
+        "start": start,
+        "end": now(),
+    }
+    for paths in s.outputs.values():
+        for path in paths:
+            write_sidecar(path, record)
+
+
+def write_sidecar(path: str | os.PathLike, record: dict) -> None:
+    entry = dict(record, output={"path": str(path), "sha256": sha256_file(path)})
+    with atomic_path(sidecar_path(path)) as tmp:
+        tmp.write_text(json.dumps(entry, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,155 @@
+"""Seeded, deterministic training on resident tensors, checkpoints and trajectories.
+
+The same config gives a bitwise-identical checkpoint on CPU: initialization and data order
+come from the run's seed, batches are index slices of tensors held in memory, and kernels are
+deterministic (`provenance.configure_runtime`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from landscapes import models
+from landscapes.data import Dataset
+from landscapes.store import load_tensors, save_tensors
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+class DivergedError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainConfig:
+    """Optimizer, schedule and loop settings (the `train` mapping of an experiment's config)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    milestones: list[int] = field(default_factory=list)  # epochs where lr *= gamma
+    gamma: float = 0.1
+    trajectory_every: int = 0  # keep the parameters every k epochs (0: none)
+
+    @classmethod
+    def from_config(cls, mapping: dict) -> TrainConfig:
+        unknown = set(mapping) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        return cls(**mapping)
+
+
+@dataclass
+class TrainResult:
+    metrics: list[dict]  # one row per epoch
+    trajectory: list[torch.Tensor]  # flat parameter vectors, epoch 0 first
+    trajectory_epochs: list[int]
+
+
+def init_model(spec: dict, data: Dataset, seed: int) -> nn.Module:
+    """A freshly initialized model whose weights depend only on `spec` and `seed`."""
+    torch.manual_seed(seed)
+    return models.build(spec, data.input_shape, data.n_classes)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                               nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer '{cfg.optimizer}'; allowed: {', '.join(OPTIMIZERS)}")
+
+
+def flat_params(model: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+             batch_size: int = 2048) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over the whole set, model in eval mode."""
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(y), batch_size):
+        out = model(x[i:i + batch_size])
+        total_loss += F.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+    model.train(was_training)
+    return total_loss / len(y), correct / len(y)
+
+
+def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
+          name: str = "run") -> TrainResult:
+    """Minibatch training with cross-entropy; the data order is drawn from `seed`."""
+    opt = make_optimizer(model, cfg)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, cfg.milestones, cfg.gamma)
+    gen = torch.Generator().manual_seed(seed)
+    n = len(data.y_train)
+    metrics, trajectory, traj_epochs = [], [], []
+    if cfg.trajectory_every:
+        trajectory.append(flat_params(model))
+        traj_epochs.append(0)
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        running = 0.0
+        for i in range(0, n, cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+            if not math.isfinite(loss.item()):
+                raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {loss.item()}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.item() * len(idx)
+        lr = opt.param_groups[0]["lr"]
+        sched.step()
+        train_loss, train_acc = evaluate(model, data.x_train, data.y_train)
+        test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
+        if not math.isfinite(train_loss):
+            raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {train_loss}")
+        metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
+                        "train_loss": train_loss, "train_acc": train_acc,
+                        "test_loss": test_loss, "test_acc": test_acc})
+        log.info("%s epoch %d/%d: train loss %.4f acc %.4f, test loss %.4f acc %.4f", name,
+                 epoch, cfg.epochs, train_loss, train_acc, test_loss, test_acc)
+        if cfg.trajectory_every and epoch % cfg.trajectory_every == 0:
+            trajectory.append(flat_params(model))
+            traj_epochs.append(epoch)
+    return TrainResult(metrics, trajectory, traj_epochs)
+
+
+def save_checkpoint(path, model: nn.Module, metadata: dict | None = None) -> None:
+    """Parameters and buffers (BatchNorm statistics too) in safetensors."""
+    save_tensors(path, dict(model.state_dict()), metadata)
+
+
+def load_checkpoint(path, model: nn.Module) -> dict:
+    """Load weights into `model` (built with the same spec); returns the stored metadata."""
+    state, meta = load_tensors(path)
+    model.load_state_dict(state)
+    return meta
+
+
+def save_trajectory(path, result: TrainResult) -> None:
+    save_tensors(path, {"params": torch.stack(result.trajectory),
+                        "epochs": torch.tensor(result.trajectory_epochs)})
+
+
+def load_trajectory(path) -> tuple[torch.Tensor, torch.Tensor]:
+    t, _ = load_tensors(path)
+    return t["params"], t["epochs"]

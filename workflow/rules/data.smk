@@ -1,0 +1,24 @@
+# Datasets are prepared once into tensors; every experiment reads them from here.
+
+
+wildcard_constraints:
+    dataset="|".join(config["datasets"]),
+
+
+rule prepare_data:
+    output:
+        dataset("{dataset}"),
+    params:
+        spec=lambda w: config["datasets"][w.dataset],
+        seed=lambda w: config["datasets"][w.dataset]["seed"],
+        root=config["resources_dir"],
+    log:
+        out("logs/prepare_data/{dataset}.log"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/prepare_data.py"
