@@ -215,3 +215,80 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
             for w, g in zip(ws, grads):
                 w -= lr * g
     return np.array(at), np.array(losses), np.array(strengths)
+
+
+# ---------------------------------------------------------------- experiment drivers
+
+
+def surfaces(n_samples: int, noise: float, target: float, grid: int, extent: float,
+             fit_steps: int, fit_lr: float, seed: int) -> dict[str, np.ndarray]:
+    """The grids of figures (a) and (b): bowl, chain, and weight slices of fitted 2-3-1 nets."""
+    teacher = np.array([[1.0, -0.5]])
+    x, y = regression_data(n_samples, 2, teacher, noise, seed)
+    axis = np.linspace(-extent, extent, grid)
+    out = {"axis": axis, "teacher": teacher[0], "target": np.array(target),
+           "bowl": effective_loss_grid(x, y, axis, axis),
+           "chain": chain_loss_grid(target, axis, axis)}
+    for activation in ("linear", "sigmoid"):
+        torch.manual_seed(seed)
+        net = Net231(activation).double()
+        out[f"fit_loss_{activation}"] = np.array(fit(net, x, y, fit_steps, fit_lr))
+        w0 = net.w.weight.detach()
+        u, w = w0[0, 0].item() + axis, w0[1, 0].item() + axis
+        out[f"slice_{activation}"] = weight_slice_grid(net, x, y, u, w)
+        out[f"center_{activation}"] = np.array([w0[0, 0].item(), w0[1, 0].item()])
+    return out
+
+
+def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
+                      singular_values: list[float], noise: float, init_scale: float, lr: float,
+                      steps: int, record_every: int, n_inits: int, seed: int):
+    """Hessians at the origin (depth 2 and 3) and gradient descent from small weights."""
+    r = len(singular_values)
+    if r > min(in_dim, out_dim):
+        raise ValueError(f"{r} singular values need min(in_dim, out_dim) >= {r}")
+    rng = np.random.default_rng(seed)
+    u, _ = np.linalg.qr(rng.standard_normal((out_dim, r)))
+    v, _ = np.linalg.qr(rng.standard_normal((in_dim, r)))
+    teacher = u @ np.diag(singular_values) @ v.T
+    x, y = regression_data(n_samples, in_dim, teacher, noise, seed, whiten=True)
+    sigma = correlation_singular_values(x, y)
+    cu, _, cvt = np.linalg.svd((y.T @ x / n_samples).numpy())
+    k = min(in_dim, out_dim)
+    modes = (cu[:, :k], cvt[:k].T)
+    zeros2 = [torch.zeros(hidden, in_dim, dtype=torch.float64),
+              torch.zeros(out_dim, hidden, dtype=torch.float64)]
+    zeros3 = [zeros2[0], torch.zeros(hidden, hidden, dtype=torch.float64), zeros2[1]]
+    eig2 = np.linalg.eigvalsh(hessian_at(zeros2, x, y))
+    eig3 = np.linalg.eigvalsh(hessian_at(zeros3, x, y))
+    n2 = sum(w.numel() for w in zeros2)
+    losses, strengths = [], []
+    for i in range(n_inits):
+        w = deep_linear_weights([in_dim, hidden, out_dim], init_scale, seed * 1000 + i)
+        at, loss, s = gradient_descent(w, x, y, lr, steps, record_every, modes)
+        losses.append(loss)
+        strengths.append(s)
+    return {"sigma": sigma, "eig_depth2": eig2, "eig_depth3": eig3,
+            "predicted_depth2": predicted_origin_spectrum(sigma, hidden, n2),
+            "steps": at, "losses": np.array(losses), "strengths": np.array(strengths),
+            "optimal_loss": np.array(optimal_loss(x, y)), "hidden": np.array(hidden)}
+
+
+def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_alpha: int,
+                           seed: int) -> dict[str, np.ndarray]:
+    """Loss of a trained net, of its hidden-unit permutation, and along the line between."""
+    from landscapes.params import FlatModel, interpolate
+
+    fm = FlatModel(model, mode="eval")
+    hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
+    perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
+    permuted = fm.flatten(permute_hidden(model, perm))
+    alphas = np.linspace(0.0, 1.0, n_alpha)
+    path = [fm.loss_and_accuracy(t, x, y) for t in interpolate(fm.theta0, permuted, alphas)]
+    original = fm.loss_and_accuracy(fm.theta0, x, y)
+    swapped = fm.loss_and_accuracy(permuted, x, y)
+    return {"perm": perm.numpy(), "alphas": alphas, "loss": np.array([p[0] for p in path]),
+            "accuracy": np.array([p[1] for p in path]), "loss_original": np.array(original[0]),
+            "loss_permuted": np.array(swapped[0]), "accuracy_original": np.array(original[1]),
+            "accuracy_permuted": np.array(swapped[1]),
+            "moved_fraction": np.array((perm != torch.arange(hidden)).float().mean().item())}

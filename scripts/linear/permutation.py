@@ -1,0 +1,16 @@
+"""Permute the trained MLP's hidden units and walk the line between (rule linear_permutation)."""
+
+from landscapes import linear, train
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.store import save_npz
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    model = train.init_model(p.model, data, p.seed)
+    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    # float64 so that "the same loss" is tested well below float32 rounding
+    model = model.double()
+    x, y = data.x_train.double(), data.y_train
+    save_npz(snakemake.output[0], **linear.permutation_experiment(model, x, y, p.n_alpha, p.seed))  # noqa: F821

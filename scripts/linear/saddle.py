@@ -1,0 +1,9 @@
+"""Hessians at the origin and gradient descent from small weights (rule linear_saddle)."""
+
+from landscapes import linear
+from landscapes.provenance import step
+from landscapes.store import save_npz
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    save_npz(snakemake.output[0], **linear.saddle_experiment(seed=p.seed, **p.settings))  # noqa: F821

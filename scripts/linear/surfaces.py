@@ -1,0 +1,9 @@
+"""Grids of the 2-3-1 bowl, the 1-1-1 chain and the weight slices (rule linear_surfaces)."""
+
+from landscapes import linear
+from landscapes.provenance import step
+from landscapes.store import save_npz
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    save_npz(snakemake.output[0], **linear.surfaces(seed=p.seed, **p.settings))  # noqa: F821

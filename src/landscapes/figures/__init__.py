@@ -1,0 +1,1 @@
+"""Figure code: each module draws one experiment's figures from its artifacts."""
