@@ -1,0 +1,258 @@
+"""Keskar et al. 2017's epsilon-sharpness (Metric 2.1) and the rescalings that fool it.
+
+Metric 2.1: for a point x, a matrix A (n x p) and eps > 0, the box
+    C_eps = {y in R^p : |y_i| <= eps (|(A+ x)_i| + 1)}
+and the sharpness
+    phi = (max_{y in C_eps} f(x + A y) - f(x)) / (1 + f(x)) * 100,
+with f the mean cross-entropy over the whole TRAINING set. A = I gives the full space; a
+random subspace uses p = 100 orthonormal Gaussian columns (the paper does not state the
+distribution; orthonormal columns make A+ = A^T). The maximum is found inexactly, as in the
+paper, with 10 iterations of SciPy's L-BFGS-B in float64, minimizing -f with its gradient -g
+(value and gradient of the same sign), started at y = 0. The optimizer's termination flag is
+kept with the result: 10 iterations rarely converge, and that is part of the metric.
+
+Networks are evaluated in eval mode: dropout off, BatchNorm with the trained running
+statistics (held fixed while the weights move).
+
+Dinh et al. 2017: ReLU is non-negatively homogeneous, so multiplying one layer by a > 0 and
+the next by 1/a leaves the function unchanged, while phi changes (the box scales with |x| + 1,
+not with |x|) and so does the Hessian.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.optimize
+import torch
+from torch import nn
+
+from landscapes.models import MLP
+from landscapes.params import FlatModel
+
+log = logging.getLogger(__name__)
+
+ValueAndGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+@dataclass
+class SharpnessResult:
+    """One evaluation of Metric 2.1 and how its inner maximization ended."""
+
+    phi: float  # (f_max - f0) / (1 + f0) * 100
+    f0: float  # f(x)
+    f_max: float  # the largest f(x + A y) found in the box
+    eps: float
+    space: str  # "full" or "subspace"
+    dim: int  # p: the number of free coordinates y
+    iterations: int  # L-BFGS-B iterations done
+    evaluations: int  # loss-and-gradient evaluations
+    converged: bool  # L-BFGS-B's own success flag (False when stopped by the iteration cap)
+    status: int  # L-BFGS-B's status: 0 converged, 1 iteration/evaluation limit, 2 other
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def phi_from(f0: float, f_max: float) -> float:
+    """Metric 2.1's normalization: (max f - f0) / (1 + f0) * 100."""
+    return (f_max - f0) / (1.0 + f0) * 100.0
+
+
+def orthonormal_subspace(n: int, p: int, seed: int) -> np.ndarray:
+    """An n x p matrix with orthonormal columns: QR of a seeded standard Gaussian matrix."""
+    if not 1 <= p <= n:
+        raise ValueError(f"subspace dimension must be between 1 and {n}, got {p}")
+    gen = np.random.default_rng(seed)
+    q, r = np.linalg.qr(gen.standard_normal((n, p)))
+    return q * np.sign(np.diag(r))  # a unique Q: the QR sign convention does not leak in
+
+
+def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
+                     subspace: np.ndarray | None = None, maxiter: int = 10) -> SharpnessResult:
+    """Metric 2.1 at `x` for a function given as float64 value and gradient.
+
+    `subspace` is A (n x p); None means A = I. `value_and_grad(z)` returns f(z) and df/dz.
+    """
+    if eps <= 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    x = np.asarray(x, dtype=np.float64)
+    if subspace is None:
+        half_width = eps * (np.abs(x) + 1.0)
+        space = "full"
+
+        def to_point(y):
+            return x + y
+
+        def pull_back(g):
+            return g
+    else:
+        A = np.asarray(subspace, dtype=np.float64)
+        if A.shape[0] != x.size:
+            raise ValueError(f"subspace has {A.shape[0]} rows but the point has {x.size} entries")
+        half_width = eps * (np.abs(np.linalg.pinv(A) @ x) + 1.0)
+        space = "subspace"
+
+        def to_point(y):
+            return x + A @ y
+
+        def pull_back(g):
+            return A.T @ g
+
+    f0, _ = value_and_grad(x)
+    f0 = float(f0)
+    best = [f0]
+
+    def negative(y):
+        # L-BFGS-B minimizes: maximize f by minimizing -f, whose gradient is -df/dy.
+        f, g = value_and_grad(to_point(y))
+        f = float(f)
+        if not math.isfinite(f):
+            raise FloatingPointError(f"loss is {f} inside the sharpness box (eps={eps})")
+        best[0] = max(best[0], f)
+        return -f, -pull_back(np.asarray(g, dtype=np.float64))
+
+    y0 = np.zeros_like(half_width)
+    res = scipy.optimize.minimize(negative, y0, jac=True, method="L-BFGS-B",
+                                  bounds=scipy.optimize.Bounds(-half_width, half_width),
+                                  options={"maxiter": maxiter})
+    # The last iterate is not always the best point a line search visited: keep the best.
+    f_max = max(best[0], float(-res.fun))
+    return SharpnessResult(phi=phi_from(f0, f_max), f0=f0, f_max=f_max, eps=float(eps),
+                           space=space, dim=int(half_width.size), iterations=int(res.nit),
+                           evaluations=int(res.nfev), converged=bool(res.success),
+                           status=int(res.status), message=str(res.message))
+
+
+class TrainingLoss:
+    """The mean training cross-entropy of a model as a float64 function of its flat parameters.
+
+    The model and the data are copied to float64 once and stay resident; each call is one
+    forward and backward pass over the whole set (in chunks), in eval mode.
+    """
+
+    def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 8192):
+        self.flat = FlatModel(copy.deepcopy(model).double(), mode="eval")
+        self.x = x.to(torch.float64)
+        self.y = y
+        self.chunk = chunk
+        self.calls = 0
+
+    @property
+    def theta0(self) -> np.ndarray:
+        return self.flat.theta0.numpy().copy()
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        self.calls += 1
+        loss, grad = self.flat.loss_and_grad(torch.from_numpy(np.ascontiguousarray(theta)),
+                                             self.x, self.y, self.chunk)
+        return float(loss), grad.numpy()
+
+
+def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
+                    subspace_dim: int | None = None, seed: int = 0,
+                    maxiter: int = 10) -> SharpnessResult:
+    """Metric 2.1 of a trained model on its training set (x, y): full space, or a seeded
+    random subspace of `subspace_dim` dimensions."""
+    f = TrainingLoss(model, x, y)
+    theta = f.theta0
+    A = None if subspace_dim is None else orthonormal_subspace(theta.size, subspace_dim, seed)
+    return keskar_sharpness(f, theta, eps, A, maxiter)
+
+
+def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -> float:
+    """Mean increase of a 1D loss curve within `radius` of `center` over its value there.
+
+    Compares how steeply two curves (or two ends of one curve) rise around a minimizer.
+    """
+    alphas, values = np.asarray(alphas, dtype=float), np.asarray(values, dtype=float)
+    i = int(np.argmin(np.abs(alphas - center)))
+    if abs(alphas[i] - center) > 1e-9 * max(1.0, abs(center)):
+        raise ValueError(f"center {center} is not on the grid of alphas")
+    near = (np.abs(alphas - center) <= radius + 1e-12) & (np.arange(alphas.size) != i)
+    if not near.any():
+        raise ValueError(f"no grid point within {radius} of {center}")
+    return float(values[near].mean() - values[i])
+
+
+def relu_layers(model: nn.Module) -> list[nn.Linear]:
+    """The Linear layers of a ReLU MLP, in order; refuses nets where a rescaling is not exact."""
+    if not isinstance(model, MLP):
+        raise ValueError(f"reparametrization needs a landscapes MLP, got {type(model).__name__}")
+    mods = list(model.net)
+    linears = [m for m in mods if isinstance(m, nn.Linear)]
+    for m in mods:
+        if not isinstance(m, (nn.Linear, nn.Flatten, nn.ReLU)):
+            raise ValueError(f"reparametrization needs ReLU activations only, found "
+                             f"{type(m).__name__}")
+    return linears
+
+
+@torch.no_grad()
+def rescale_relu_layer(model: nn.Module, layer: int, a: float) -> nn.Module:
+    """A copy of a ReLU MLP with Linear layer `layer` times a and layer `layer + 1` times 1/a.
+
+    relu(a z) = a relu(z) for a > 0, so the copy computes the same function.
+    """
+    if not a > 0:
+        raise ValueError(f"the rescaling factor must be positive (ReLU is only non-negatively "
+                         f"homogeneous), got {a}")
+    new = copy.deepcopy(model)
+    linears = relu_layers(new)
+    if not 0 <= layer < len(linears) - 1:
+        raise ValueError(f"layer must be between 0 and {len(linears) - 2} (it and the next "
+                         f"are rescaled), got {layer}")
+    first, second = linears[layer], linears[layer + 1]
+    first.weight.mul_(a)
+    if first.bias is not None:
+        first.bias.mul_(a)
+    second.weight.div_(a)
+    return new
+
+
+def weight_norm(params: dict[str, torch.Tensor]) -> float:
+    """L2 norm of the weight matrices and conv kernels (biases and BatchNorm left out)."""
+    total = sum(float((t.double() ** 2).sum()) for name, t in params.items()
+                if name.endswith("weight") and t.ndim > 1)
+    return math.sqrt(total)
+
+
+def interpolate_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor],
+                      alpha: float) -> dict[str, torch.Tensor]:
+    """(1 - alpha) a + alpha b for every floating tensor of two state dicts.
+
+    BatchNorm running statistics are interpolated with the weights; integer counters are
+    taken from `a`.
+    """
+    if a.keys() != b.keys():
+        raise ValueError("the two models have different parameters")
+    return {k: ((1 - alpha) * a[k] + alpha * b[k]) if a[k].is_floating_point() else a[k]
+            for k in a}
+
+
+@torch.no_grad()
+def interpolation_curve(model: nn.Module, state_a: dict[str, torch.Tensor],
+                        state_b: dict[str, torch.Tensor], alphas, x_train: torch.Tensor,
+                        y_train: torch.Tensor, x_test: torch.Tensor,
+                        y_test: torch.Tensor) -> dict[str, np.ndarray]:
+    """Loss and accuracy along (1 - alpha) a + alpha b (Keskar et al.'s parametric plot).
+
+    `model` is only a shell of the right architecture; it gets each point's state in turn and
+    is evaluated in eval mode on the whole training and test sets.
+    """
+    from landscapes.train import evaluate
+
+    model = copy.deepcopy(model)
+    rows = []
+    for alpha in alphas:
+        model.load_state_dict(interpolate_state(state_a, state_b, float(alpha)))
+        rows.append((*evaluate(model, x_train, y_train), *evaluate(model, x_test, y_test)))
+    r = np.array(rows, dtype=np.float64)
+    return {"alphas": np.asarray(alphas, dtype=np.float64), "train_loss": r[:, 0],
+            "train_acc": r[:, 1], "test_loss": r[:, 2], "test_acc": r[:, 3]}

@@ -1,0 +1,179 @@
+"""Keskar's Metric 2.1 against closed-form maxima of quadratics, and Dinh's rescaling."""
+
+import numpy as np
+import pytest
+import torch
+
+from landscapes import models
+from landscapes.provenance import configure_runtime
+from landscapes.sharpness import (interpolate_state, keskar_sharpness, model_sharpness,
+                                  orthonormal_subspace, phi_from, relu_layers,
+                                  rescale_relu_layer, rise)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    configure_runtime(1)  # tiny tensors: extra threads only contend on a shared machine
+
+
+def quadratic(h, c):
+    """f(z) = 1/2 sum h_i (z_i - c_i)^2 with its gradient (h may be negative: concave)."""
+    def f(z):
+        d = z - c
+        return 0.5 * float(np.sum(h * d * d)), h * d
+    return f
+
+
+def test_linear_function_box_uses_abs_x_plus_one():
+    # f(z) = z at x = 3: the box is |y| <= eps (3 + 1), so max f = 3 + 4 eps.
+    f = lambda z: (float(z[0]), np.ones(1))  # noqa: E731
+    r = keskar_sharpness(f, np.array([3.0]), eps=1e-3)
+    assert r.f0 == 3.0
+    assert r.f_max == pytest.approx(3.004, abs=1e-12)
+    assert r.phi == pytest.approx(0.004 / 4.0 * 100, rel=1e-9)
+
+
+def test_phi_formula_precedence():
+    assert phi_from(0.5, 0.8) == pytest.approx(0.3 / 1.5 * 100)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 5e-4])
+def test_convex_quadratic_maximum_at_far_vertex(eps):
+    rng = np.random.default_rng(0)
+    n = 50
+    x = rng.normal(size=n)
+    c = x + rng.normal(scale=1e-3, size=n)  # a minimum near x, as for a trained net
+    h = rng.uniform(0.5, 20.0, size=n)
+    f = quadratic(h, c)
+    w = eps * (np.abs(x) + 1)
+    # Each coordinate goes to the bound farther from c.
+    far = x + np.sign(x - c) * w
+    expected = f(far)[0]
+    r = keskar_sharpness(f, x, eps)
+    assert r.f_max == pytest.approx(expected, rel=1e-9)
+    assert r.phi == pytest.approx(phi_from(f(x)[0], expected), rel=1e-9)
+    assert r.phi > 0 and r.space == "full" and r.dim == n
+
+
+def test_concave_quadratic_maximum_is_clipped_peak():
+    rng = np.random.default_rng(1)
+    n = 30
+    x = rng.normal(size=n)
+    eps = 1e-3
+    w = eps * (np.abs(x) + 1)
+    c = x + rng.uniform(-2, 2, size=n) * w  # the peak: half the coordinates outside the box
+    f = quadratic(-np.ones(n), c)
+    expected = f(x + np.clip(c - x, -w, w))[0]
+    r = keskar_sharpness(f, x, eps)
+    assert r.f_max == pytest.approx(expected, abs=1e-14)
+    assert r.converged and r.status == 0
+
+
+def test_subspace_maximum_closed_form():
+    rng = np.random.default_rng(2)
+    n, p, eps = 200, 10, 1e-3
+    x = rng.normal(size=n)
+    c = x + rng.normal(scale=0.01, size=n)
+    f = quadratic(np.ones(n), c)
+    A = orthonormal_subspace(n, p, seed=3)
+    # g(y) = 1/2 |x - c + A y|^2 = const + (A^T (x-c))^T y + 1/2 |y|^2: separable in y.
+    w = eps * (np.abs(A.T @ x) + 1)
+    d = x - c
+    proj = A.T @ d
+    expected = 0.5 * np.sum((d - A @ proj) ** 2) + 0.5 * np.sum((np.abs(proj) + w) ** 2)
+    r = keskar_sharpness(f, x, eps, subspace=A)
+    assert r.space == "subspace" and r.dim == p
+    assert r.f_max == pytest.approx(expected, rel=1e-9)
+
+
+def test_orthonormal_subspace_is_seeded_and_orthonormal():
+    A = orthonormal_subspace(40, 5, seed=7)
+    np.testing.assert_allclose(A.T @ A, np.eye(5), atol=1e-12)
+    np.testing.assert_array_equal(A, orthonormal_subspace(40, 5, seed=7))
+    assert not np.allclose(A, orthonormal_subspace(40, 5, seed=8))
+    with pytest.raises(ValueError, match="subspace dimension"):
+        orthonormal_subspace(4, 5, seed=0)
+
+
+def test_termination_flag_kept_when_iterations_run_out():
+    # A badly conditioned, non-separable concave quadratic whose peak is inside the box.
+    rng = np.random.default_rng(4)
+    n = 20
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    H = q @ np.diag(np.geomspace(1, 1e4, n)) @ q.T
+    x = np.zeros(n)
+    c = rng.uniform(-5e-4, 5e-4, size=n)
+
+    def f(z):
+        d = z - c
+        return -0.5 * float(d @ H @ d), -H @ d
+    r = keskar_sharpness(f, x, 1e-3, maxiter=2)
+    assert r.iterations == 2 and not r.converged and r.status == 1
+    assert "ITERATIONS" in r.message.upper()
+
+
+def test_bad_eps_and_shapes_rejected():
+    f = quadratic(np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="eps"):
+        keskar_sharpness(f, np.ones(3), 0.0)
+    with pytest.raises(ValueError, match="rows"):
+        keskar_sharpness(f, np.ones(3), 1e-3, subspace=np.ones((4, 1)))
+
+
+def _tiny_problem():
+    torch.manual_seed(0)
+    x = torch.randn(64, 6)
+    y = torch.randint(0, 3, (64,))
+    model = models.MLP(6, [8, 8], 3)
+    return model, x, y
+
+
+def test_model_sharpness_measures_training_loss_in_float64():
+    model, x, y = _tiny_problem()
+    r = model_sharpness(model, x, y, eps=1e-3)
+    expected = torch.nn.functional.cross_entropy(model.double()(x.double()), y).item()
+    assert r.f0 == pytest.approx(expected, rel=1e-12)
+    assert r.f_max >= r.f0 and r.phi >= 0
+    sub = model_sharpness(model.float(), x, y, eps=1e-3, subspace_dim=5, seed=1)
+    again = model_sharpness(model, x, y, eps=1e-3, subspace_dim=5, seed=1)
+    assert sub.dim == 5 and sub.phi == again.phi
+    assert next(model.parameters()).dtype == torch.float32  # the caller's model is untouched
+
+
+def test_rescaling_keeps_function_and_changes_sharpness():
+    model, x, y = _tiny_problem()
+    base = model_sharpness(model, x, y, eps=1e-3)
+    scaled = rescale_relu_layer(model, 0, 100.0)
+    with torch.no_grad():
+        np.testing.assert_allclose(scaled(x).numpy(), model(x).numpy(), atol=1e-5)
+    r = model_sharpness(scaled, x, y, eps=1e-3)
+    assert r.f0 == pytest.approx(base.f0, rel=1e-6)
+    assert r.phi > 10 * base.phi
+
+
+def test_rescaling_rejects_bad_factor_layer_and_model():
+    model, _, _ = _tiny_problem()
+    with pytest.raises(ValueError, match="positive"):
+        rescale_relu_layer(model, 0, -1.0)
+    with pytest.raises(ValueError, match="layer must be"):
+        rescale_relu_layer(model, 2, 2.0)
+    with pytest.raises(ValueError, match="ReLU"):
+        relu_layers(models.MLP(6, [8], 3, activation="tanh"))
+
+
+def test_rise_compares_curvature_around_points():
+    a = np.linspace(-1, 2, 25)
+    curve = a ** 2
+    steep = np.minimum(a ** 2, 10 * (a - 1) ** 2)
+    assert rise(a, steep, 1.0, 0.25) > rise(a, steep, 0.0, 0.25) > 0
+    # grid step 0.125: neighbours +-0.125 and +-0.25 of 0
+    assert rise(a, curve, 0.0, 0.25) == pytest.approx((0.125 ** 2 + 0.25 ** 2) / 2, rel=1e-12)
+    with pytest.raises(ValueError, match="not on the grid"):
+        rise(a, curve, 0.05, 0.25)
+
+
+def test_interpolate_state_endpoints():
+    a = {"w": torch.zeros(3), "n": torch.tensor(1)}
+    b = {"w": torch.ones(3), "n": torch.tensor(5)}
+    torch.testing.assert_close(interpolate_state(a, b, 0.25)["w"], torch.full((3,), 0.25))
+    assert int(interpolate_state(a, b, 1.0)["n"]) == 1
