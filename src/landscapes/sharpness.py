@@ -75,10 +75,12 @@ def orthonormal_subspace(n: int, p: int, seed: int) -> np.ndarray:
 
 
 def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
-                     subspace: np.ndarray | None = None, maxiter: int = 10) -> SharpnessResult:
+                     subspace: np.ndarray | None = None, maxiter: int = 10,
+                     orthonormal: bool = False) -> SharpnessResult:
     """Metric 2.1 at `x` for a function given as float64 value and gradient.
 
-    `subspace` is A (n x p); None means A = I. `value_and_grad(z)` returns f(z) and df/dz.
+    `subspace` is A (n x p); None means A = I. `orthonormal=True` promises A^T A = I, so that
+    A+ = A^T (no SVD of a tall matrix). `value_and_grad(z)` returns f(z) and df/dz.
     """
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
@@ -96,7 +98,8 @@ def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
         A = np.asarray(subspace, dtype=np.float64)
         if A.shape[0] != x.size:
             raise ValueError(f"subspace has {A.shape[0]} rows but the point has {x.size} entries")
-        half_width = eps * (np.abs(np.linalg.pinv(A) @ x) + 1.0)
+        coords = A.T @ x if orthonormal else np.linalg.pinv(A) @ x
+        half_width = eps * (np.abs(coords) + 1.0)
         space = "subspace"
 
         def to_point(y):
@@ -163,7 +166,7 @@ def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: flo
     f = TrainingLoss(model, x, y)
     theta = f.theta0
     A = None if subspace_dim is None else orthonormal_subspace(theta.size, subspace_dim, seed)
-    return keskar_sharpness(f, theta, eps, A, maxiter)
+    return keskar_sharpness(f, theta, eps, A, maxiter, orthonormal=A is not None)
 
 
 def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -> float:
@@ -256,3 +259,73 @@ def interpolation_curve(model: nn.Module, state_a: dict[str, torch.Tensor],
     r = np.array(rows, dtype=np.float64)
     return {"alphas": np.asarray(alphas, dtype=np.float64), "train_loss": r[:, 0],
             "train_acc": r[:, 1], "test_loss": r[:, 2], "test_acc": r[:, 3]}
+
+
+def _mean_std(values) -> tuple[float, float]:
+    v = np.asarray(values, dtype=np.float64)
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def _phi(measure: dict, eps: float, space: str) -> dict:
+    for r in measure["sharpness"]:
+        if r["space"] == space and math.isclose(r["eps"], eps):
+            return r
+    raise KeyError(f"no sharpness at eps={eps} in the {space} space for {measure['net']}")
+
+
+def summarize(measures: list[dict], li_runs: list[dict], keskar: list[str], eps: list[float],
+              sb: dict, lb: dict, sweep: dict, li: dict) -> dict:
+    """Keskar's Tables 2-4 (mean and std over seeds), the batch-size sweep and Li's runs."""
+    table, per_run = [], {}
+    for net in keskar:
+        per_run[net] = {}
+        for regime, batch in (("SB", sb[net]), ("LB", lb[net])):
+            runs = [m for m in measures if m["net"] == net and m["batch"] == batch]
+            if not runs:
+                raise ValueError(f"no measurements for {net} with batch {batch}")
+            per_run[net][regime] = runs
+            row = {"network": net, "regime": regime, "batch": batch, "seeds": len(runs)}
+            for key in ("train_acc", "test_acc"):
+                row[f"{key}_mean"], row[f"{key}_std"] = _mean_std([m[key] for m in runs])
+            for e in eps:
+                for space in ("full", "subspace"):
+                    rs = [_phi(m, e, space) for m in runs]
+                    col = f"phi_{space}_{e:g}"
+                    row[f"{col}_mean"], row[f"{col}_std"] = _mean_std([r["phi"] for r in rs])
+                    row[f"{col}_converged"] = sum(r["converged"] for r in rs)
+            table.append(row)
+    net = sweep["network"]
+    points = sorted((m for m in measures if m["net"] == net and m["seed"] == sweep["seed"]
+                     and m["batch"] in sweep["batch_sizes"]), key=lambda m: m["batch"])
+    sweep_out = {"network": net, "batch_size": [m["batch"] for m in points],
+                 "test_acc": [m["test_acc"] for m in points],
+                 "train_acc": [m["train_acc"] for m in points],
+                 "phi": {f"{space}_{e:g}": [_phi(m, e, space)["phi"] for m in points]
+                         for e in eps for space in ("full", "subspace")}}
+    li_out = []
+    for r in li_runs:
+        regime = "SB" if r["batch_size"] == sb[li["network"]] else "LB"
+        li_out.append({"regime": regime, "batch_size": r["batch_size"],
+                       "weight_decay": r["weight_decay"], "test_acc": r["final"]["test_acc"],
+                       "train_acc": r["final"]["train_acc"],
+                       "final_weight_norm": r["final_weight_norm"],
+                       "norm_epochs": r["norm_epochs"], "weight_norm": r["weight_norm"]})
+    return {"table": table, "table_md": table_markdown(table, eps), "runs": per_run,
+            "sweep": sweep_out, "li": li_out}
+
+
+def table_markdown(table: list[dict], eps: list[float]) -> str:
+    """Keskar's Tables 2, 3 and 4 side by side: accuracy and sharpness, mean +/- std."""
+    cols = ["network", "regime", "batch", "train acc %", "test acc %"]
+    cols += [f"phi {space} eps={e:g}" for e in eps for space in ("full", "subspace")]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in table:
+        cells = [r["network"], r["regime"], str(r["batch"]),
+                 f"{100 * r['train_acc_mean']:.2f} +/- {100 * r['train_acc_std']:.2f}",
+                 f"{100 * r['test_acc_mean']:.2f} +/- {100 * r['test_acc_std']:.2f}"]
+        for e in eps:
+            for space in ("full", "subspace"):
+                c = f"phi_{space}_{e:g}"
+                cells.append(f"{r[c + '_mean']:.3g} +/- {r[c + '_std']:.2g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

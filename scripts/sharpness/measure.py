@@ -1,0 +1,30 @@
+"""Keskar's sharpness of one trained network on its training set (rule sharpness_measure)."""
+
+import logging
+
+from landscapes import train
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.sharpness import model_sharpness
+from landscapes.store import save_json
+
+log = logging.getLogger(__name__)
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    model = train.init_model(dict(p.model), data, p.seed)
+    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    train_loss, train_acc = train.evaluate(model, data.x_train, data.y_train)
+    test_loss, test_acc = train.evaluate(model, data.x_test, data.y_test)
+    results = []
+    for eps in p.metric["eps"]:
+        for dim in (None, p.metric["subspace_dim"]):
+            r = model_sharpness(model, data.x_train, data.y_train, eps, dim, seed=p.seed,
+                                maxiter=p.metric["maxiter"])
+            log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
+            results.append(r.as_dict())
+    save_json(snakemake.output[0], {  # noqa: F821
+        **dict(p.run), "seed": p.seed, "train_loss": train_loss, "train_acc": train_acc,
+        "test_loss": test_loss, "test_acc": test_acc, "bn_mode": "eval (running statistics)",
+        "sharpness": results})
