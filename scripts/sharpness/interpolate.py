@@ -18,4 +18,6 @@ with step(snakemake, __file__):  # noqa: F821
     # alpha = 0 is the SB minimizer, alpha = 1 the LB one (Keskar et al.'s convention).
     curve = interpolation_curve(shell, sb, lb, alphas, data.x_train, data.y_train,
                                 data.x_test, data.y_test)
-    save_npz(snakemake.output[0], **curve)  # noqa: F821
+    w = snakemake.wildcards  # noqa: F821
+    save_npz(snakemake.output[0], network=np.array(w.net), weight_decay=np.float64(w.wd),  # noqa: F821
+             **curve)

@@ -221,7 +221,7 @@ def rescale_relu_layer(model: nn.Module, layer: int, a: float) -> nn.Module:
 
 def weight_norm(params: dict[str, torch.Tensor]) -> float:
     """L2 norm of the weight matrices and conv kernels (biases and BatchNorm left out)."""
-    total = sum(float((t.double() ** 2).sum()) for name, t in params.items()
+    total = sum(float((t.detach().double() ** 2).sum()) for name, t in params.items()
                 if name.endswith("weight") and t.ndim > 1)
     return math.sqrt(total)
 
@@ -329,3 +329,59 @@ def table_markdown(table: list[dict], eps: list[float]) -> str:
                 cells.append(f"{r[c + '_mean']:.3g} +/- {r[c + '_std']:.2g}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+@torch.no_grad()
+def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points: int,
+                            x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
+                            y_test: torch.Tensor) -> dict[str, np.ndarray]:
+    """Loss and accuracy along theta + a d, d a filter-normalized Gaussian direction
+    (biases and BatchNorm parameters not moved), a in [-extent, extent] (Li et al. 2018).
+
+    Eval mode: BatchNorm keeps the minimizer's running statistics along the slice.
+    """
+    from landscapes.directions import random_direction
+
+    flat = FlatModel(model, mode="eval")
+    d = random_direction(model, seed, norm="filter")
+    alphas = np.linspace(-extent, extent, n_points)
+    rows = [(*flat.loss_and_accuracy(flat.theta0 + float(a) * d, x_train, y_train),
+             *flat.loss_and_accuracy(flat.theta0 + float(a) * d, x_test, y_test))
+            for a in alphas]
+    r = np.array(rows, dtype=np.float64)
+    return {"alphas": alphas, "train_loss": r[:, 0], "train_acc": r[:, 1],
+            "test_loss": r[:, 2], "test_acc": r[:, 3]}
+
+
+def top_hessian_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int,
+                           seed: int = 0) -> float:
+    """The most positive eigenvalue of the training-loss Hessian (float64, eval mode, Lanczos)."""
+    from landscapes.hessian import extreme_eigenvalues, full_batch_loss, hvp_fn
+
+    flat = FlatModel(copy.deepcopy(model).double(), mode="eval")
+    matvec = hvp_fn(full_batch_loss(flat, x, y), flat.theta0)
+    return float(extreme_eigenvalues(matvec, flat.dim, steps, seed)[1])
+
+
+def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                            factors: list[float], layer: int, eps: float, lanczos_steps: int,
+                            seed: int = 0) -> dict[str, np.ndarray]:
+    """For each a: the rescaled net's largest output change, its training loss, its sharpness
+    (full space) and its top Hessian eigenvalue (Dinh et al. 2017)."""
+    with torch.no_grad():
+        reference = model.eval()(x)
+    rows = []
+    for a in factors:
+        scaled = rescale_relu_layer(model, layer, float(a)).eval()
+        with torch.no_grad():
+            out = scaled(x)
+        r = model_sharpness(scaled, x, y, eps, seed=seed)
+        lam = top_hessian_eigenvalue(scaled, x, y, lanczos_steps, seed)
+        log.info("a = %g: max output change %.3g, loss %.6f, phi %.4g, lambda_max %.4g", a,
+                 (out - reference).abs().max().item(), r.f0, r.phi, lam)
+        rows.append(((out - reference).abs().max().item(), r.f0, r.phi, lam,
+                     float(r.converged)))
+    v = np.array(rows, dtype=np.float64)
+    return {"factors": np.asarray(factors, dtype=np.float64), "max_output_change": v[:, 0],
+            "train_loss": v[:, 1], "phi": v[:, 2], "lambda_max": v[:, 3],
+            "converged": v[:, 4], "eps": np.float64(eps), "layer": np.int64(layer)}
