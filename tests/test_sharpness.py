@@ -177,3 +177,33 @@ def test_interpolate_state_endpoints():
     b = {"w": torch.ones(3), "n": torch.tensor(5)}
     torch.testing.assert_close(interpolate_state(a, b, 0.25)["w"], torch.full((3,), 0.25))
     assert int(interpolate_state(a, b, 1.0)["n"]) == 1
+
+
+def _measure(net, batch, seed, phi, acc):
+    return {"net": net, "batch": batch, "seed": seed, "train_acc": 1.0, "test_acc": acc,
+            "sharpness": [{"space": s, "eps": e, "phi": phi * (1 if s == "full" else 0.1),
+                           "converged": False} for e in (1e-3, 5e-4) for s in ("full", "subspace")]}
+
+
+def test_summary_table_means_and_sweep():
+    from landscapes.sharpness import summarize
+
+    measures = [_measure("mlp", 32, s, 1.0 + s, 0.98) for s in (0, 1)]
+    measures += [_measure("mlp", 150, s, 10.0 + s, 0.96) for s in (0, 1)]
+    measures += [_measure("mlp", 64, 0, 5.0, 0.97)]
+    li = [{"batch_size": 32, "weight_decay": 0.0, "final": {"test_acc": 0.9, "train_acc": 1.0},
+           "final_weight_norm": 3.0, "norm_epochs": [0, 1], "weight_norm": [1.0, 3.0]}]
+    s = summarize(measures, li, ["mlp"], [1e-3, 5e-4], {"mlp": 32}, {"mlp": 150},
+                  {"network": "mlp", "batch_sizes": [32, 64, 150], "seed": 0}, {"network": "mlp"})
+    sb, lb = s["table"]
+    assert (sb["regime"], lb["regime"]) == ("SB", "LB")
+    assert sb["phi_full_0.001_mean"] == pytest.approx(1.5)
+    assert sb["phi_full_0.001_std"] == pytest.approx(np.std([1.0, 2.0], ddof=1))
+    assert lb["phi_subspace_0.0005_mean"] == pytest.approx(1.05)
+    assert s["sweep"]["batch_size"] == [32, 64, 150]
+    assert s["sweep"]["phi"]["full_0.001"] == [1.0, 5.0, 10.0]
+    assert s["li"][0]["regime"] == "SB"
+    assert "| mlp | LB | 150 |" in s["table_md"]
+    with pytest.raises(ValueError, match="no measurements"):
+        summarize(measures, li, ["mlp"], [1e-3], {"mlp": 16}, {"mlp": 150},
+                  {"network": "mlp", "batch_sizes": [], "seed": 0}, {"network": "mlp"})
