@@ -20,7 +20,8 @@ def _curve(ax, m: dict, title: str, marks=(("SB", 0.0), ("LB", 1.0)), xlabel="al
     a = m["alphas"]
     ax.plot(a, m["train_loss"], "-", color=LOSS_COLOR, label="train loss")
     ax.plot(a, m["test_loss"], "--", color=LOSS_COLOR, label="test loss")
-    ax.set(xlabel=xlabel, title=title)
+    ax.set(xlabel=xlabel)
+    ax.set_title(title, pad=14)
     ax.set_ylabel("cross-entropy", color=LOSS_COLOR)
     ax.set_yscale("log")
     acc = ax.twinx()
@@ -59,10 +60,10 @@ def sharpness(artifacts: dict):
     table = load_json(artifacts["summary"])["table"]
     nets = list(dict.fromkeys(r["network"] for r in table))
     cols = [k[:-5] for k in table[0] if k.startswith("phi_") and k.endswith("_mean")]
-    fig, (ax, ax2) = figure(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, ax2) = figure(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.38
     x = np.arange(len(nets) * len(cols))
-    labels = [f"{net}\n{c[4:].replace('_', ' eps=')}" for net in nets for c in cols]
+    labels = [f"{net} {c.split('_')[1]}\neps {c.split('_')[2]}" for net in nets for c in cols]
     for k, (regime, color) in enumerate((("SB", SB_COLOR), ("LB", LB_COLOR))):
         rows = {r["network"]: r for r in table if r["regime"] == regime}
         mean = [rows[n][f"{c}_mean"] for n in nets for c in cols]
@@ -96,6 +97,8 @@ def sweep(artifacts: dict):
     fig, ax = figure(figsize=(5.6, 3.8))
     ax.plot(b, 100 * np.asarray(s["test_acc"]), "o-", color=ACC_COLOR, label="test accuracy")
     ax.set_xscale("log")
+    ax.set_xticks(b, [str(v) for v in b])
+    ax.minorticks_off()
     ax.set(xlabel="batch size", title=f"{s['network']}: accuracy and sharpness vs batch size")
     ax.set_ylabel("test accuracy (%)", color=ACC_COLOR)
     right = ax.twinx()
