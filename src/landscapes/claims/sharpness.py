@@ -72,8 +72,7 @@ def parametric_steeper_at_lb(artifacts, params):
     details = {}
     for path in _paths(artifacts["parametric"]):
         m = load_npz(path)
-        lb = rise(m["alphas"], m["train_loss"], 1.0, r)
-        sb = rise(m["alphas"], m["train_loss"], 0.0, r)
+        lb, sb = _rise(m, 1.0, r), _rise(m, 0.0, r)
         details[str(m["network"])] = lb / max(sb, 1e-300) if sb > 0 else float("inf")
     worst = min(details.values())
     return Verdict(worst, f"min over networks of rise(LB)/rise(SB) within |d alpha| <= {r:g} "
@@ -91,6 +90,12 @@ def sweep_sharpness_grows(artifacts, params):
                    bool(rho > 0), {"spearman_batch_test_acc": acc})
 
 
+def _rise(m: dict, center: float, radius: float) -> float:
+    """rise() within `radius`, widened to one grid step on coarse (tiny) grids."""
+    radius = max(radius, float(np.diff(m["alphas"]).max()))
+    return rise(m["alphas"], m["train_loss"], center, radius)
+
+
 def _li_curves(artifacts):
     return {float(m["weight_decay"]): m for m in map(load_npz, _paths(artifacts["li_interps"]))}
 
@@ -103,8 +108,7 @@ def weight_decay_flips_raw(artifacts, params):
     r = params["radius"]
     details = {}
     for wd, m in sorted(_li_curves(artifacts).items()):
-        sb = rise(m["alphas"], m["train_loss"], 0.0, r)
-        lb = rise(m["alphas"], m["train_loss"], 1.0, r)
+        sb, lb = _rise(m, 0.0, r), _rise(m, 1.0, r)
         details[f"rise SB / rise LB, wd {wd:g}"] = sb / lb if lb > 0 else float("inf")
     wd = max(params["weight_decays"])
     ratio = details[f"rise SB / rise LB, wd {wd:g}"]
@@ -124,7 +128,7 @@ def filter_normalized_ranks_generalization(artifacts, params):
         m = load_npz(path)
         wd, batch = float(m["weight_decay"]), int(m["batch_size"])
         run = next(x for x in li if x["batch_size"] == batch and x["weight_decay"] == wd)
-        by_wd.setdefault(wd, []).append((rise(m["alphas"], m["train_loss"], 0.0, r),
+        by_wd.setdefault(wd, []).append((_rise(m, 0.0, r),
                                          run["test_acc"], run["regime"]))
     agree, details = 0, {}
     for wd, runs in sorted(by_wd.items()):
