@@ -177,6 +177,11 @@ def test_interpolate_state_endpoints():
     b = {"w": torch.ones(3), "n": torch.tensor(5)}
     torch.testing.assert_close(interpolate_state(a, b, 0.25)["w"], torch.full((3,), 0.25))
     assert int(interpolate_state(a, b, 1.0)["n"]) == 1
+    var = {"bn.running_var": torch.tensor([1.0, 4.0])}
+    far = {"bn.running_var": torch.tensor([4.0, 1.0])}
+    torch.testing.assert_close(interpolate_state(var, far, 0.5)["bn.running_var"],
+                               torch.tensor([2.0, 2.0]))
+    assert (interpolate_state(var, far, -1.0)["bn.running_var"] > 0).all()
 
 
 def _measure(net, batch, seed, phi, acc):

@@ -230,13 +230,21 @@ def interpolate_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor],
                       alpha: float) -> dict[str, torch.Tensor]:
     """(1 - alpha) a + alpha b for every floating tensor of two state dicts.
 
-    BatchNorm running statistics are interpolated with the weights; integer counters are
-    taken from `a`.
+    BatchNorm running statistics move with the weights: means linearly, variances
+    geometrically (exp of the interpolated logs), so that extrapolating (alpha < 0 or > 1)
+    never gives a negative variance. Integer counters are taken from `a`.
     """
     if a.keys() != b.keys():
         raise ValueError("the two models have different parameters")
-    return {k: ((1 - alpha) * a[k] + alpha * b[k]) if a[k].is_floating_point() else a[k]
-            for k in a}
+
+    def mix(k):
+        if not a[k].is_floating_point():
+            return a[k]
+        if k.endswith("running_var"):
+            return torch.exp((1 - alpha) * a[k].log() + alpha * b[k].log())
+        return (1 - alpha) * a[k] + alpha * b[k]
+
+    return {k: mix(k) for k in a}
 
 
 @torch.no_grad()
