@@ -6,9 +6,16 @@ import torch
 
 from landscapes import models
 from landscapes.provenance import configure_runtime
-from landscapes.sharpness import (interpolate_state, keskar_sharpness, model_sharpness,
-                                  orthonormal_subspace, phi_from, relu_layers,
-                                  rescale_relu_layer, rise)
+from landscapes.sharpness import (
+    interpolate_state,
+    keskar_sharpness,
+    model_sharpness,
+    orthonormal_subspace,
+    phi_from,
+    relu_layers,
+    rescale_relu_layer,
+    rise,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +33,7 @@ def quadratic(h, c):
 
 def test_linear_function_box_uses_abs_x_plus_one():
     # f(z) = z at x = 3: the box is |y| <= eps (3 + 1), so max f = 3 + 4 eps.
-    f = lambda z: (float(z[0]), np.ones(1))  # noqa: E731
+    f = lambda z: (float(z[0]), np.ones(1))
     r = keskar_sharpness(f, np.array([3.0]), eps=1e-3)
     assert r.f0 == 3.0
     assert r.f_max == pytest.approx(3.004, abs=1e-12)
@@ -157,7 +164,7 @@ def test_rescaling_rejects_bad_factor_layer_and_model():
         rescale_relu_layer(model, 0, -1.0)
     with pytest.raises(ValueError, match="layer must be"):
         rescale_relu_layer(model, 2, 2.0)
-    with pytest.raises(ValueError, match="ReLU"):
+    with pytest.raises(TypeError, match="ReLU"):
         relu_layers(models.MLP(6, [8], 3, activation="tanh"))
 
 

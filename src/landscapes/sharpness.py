@@ -24,8 +24,8 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 import scipy.optimize
@@ -187,12 +187,12 @@ def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -
 def relu_layers(model: nn.Module) -> list[nn.Linear]:
     """The Linear layers of a ReLU MLP, in order; refuses nets where a rescaling is not exact."""
     if not isinstance(model, MLP):
-        raise ValueError(f"reparametrization needs a landscapes MLP, got {type(model).__name__}")
+        raise TypeError(f"reparametrization needs a landscapes MLP, got {type(model).__name__}")
     mods = list(model.net)
     linears = [m for m in mods if isinstance(m, nn.Linear)]
     for m in mods:
         if not isinstance(m, (nn.Linear, nn.Flatten, nn.ReLU)):
-            raise ValueError(f"reparametrization needs ReLU activations only, found "
+            raise TypeError(f"reparametrization needs ReLU activations only, found "
                              f"{type(m).__name__}")
     return linears
 
