@@ -74,13 +74,8 @@ def spinglass(glass: list[dict]):
     g = columns(glass, "n", "energy")
     fig, ax = figure(figsize=(7, 4.5))
     _histograms(ax, {k: v["energy"] for k, v in g.items()}, "N")
-    ax.axvline(GROUND_STATE, color="k", ls="-", lw=1)
-    ax.axvline(THRESHOLD, color="k", ls="--", lw=1)
-    top = ax.get_ylim()[1]
-    ax.text(GROUND_STATE, top, " ground state -1.657", rotation=90, va="top", ha="right",
-            fontsize=8)
-    ax.text(THRESHOLD, top, " threshold -2 sqrt(2/3)", rotation=90, va="top", ha="left",
-            fontsize=8)
+    ax.axvline(GROUND_STATE, color="k", ls="-", lw=1, label="ground state ~ -1.657")
+    ax.axvline(THRESHOLD, color="k", ls="--", lw=1, label="threshold -2 sqrt(2/3) ~ -1.633")
     ax.legend(loc="upper right")
     ax.set(xlabel="H / N at the minimum", title="Spherical 3-spin glass: minima found by "
            f"projected gradient descent ({len(next(iter(g.values()))['energy'])} starts per N)")
