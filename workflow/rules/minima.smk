@@ -77,7 +77,9 @@ rule minima_spinglass:
         out("benchmarks/minima_spinglass_n{n}.tsv")
     threads: 2
     resources:
-        mem_mb=lambda w: 1000 + 3 * 8 * int(w.n) ** 3 // 2**20,
+        # couplings, their copy while symmetrizing, and S(w, ., .) for every start (float64)
+        mem_mb=lambda w: 1000 + 8 * (3 * int(w.n) ** 3
+                                     + MINIMA["spinglass"]["starts"] * int(w.n) ** 2) // 2**20,
         runtime=60,
     conda:
         CONDA_ENV

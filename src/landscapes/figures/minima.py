@@ -76,6 +76,8 @@ def spinglass(glass: list[dict]):
     _histograms(ax, {k: v["energy"] for k, v in g.items()}, "N")
     ax.axvline(GROUND_STATE, color="k", ls="-", lw=1, label="ground state ~ -1.657")
     ax.axvline(THRESHOLD, color="k", ls="--", lw=1, label="threshold -2 sqrt(2/3) ~ -1.633")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(min(lo, GROUND_STATE - 0.02), hi)  # keep both reference lines off the frame
     ax.legend(loc="upper right")
     ax.set(xlabel="H / N at the minimum", title="Spherical 3-spin glass: minima found by "
            f"projected gradient descent ({len(next(iter(g.values()))['energy'])} starts per N)")
