@@ -46,13 +46,31 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}{hint}"
 
 
+def _dataset_references(node, path=()):
+    """Every `dataset: <name>` setting in the config, with its key path."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "dataset" and isinstance(v, str):
+                yield ".".join(map(str, (*path, k))), v
+            else:
+                yield from _dataset_references(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _dataset_references(v, (*path, i))
+
+
 def validate(config: dict, schema_dir: str | Path) -> None:
     """Raise ConfigError listing every problem, each with the key that has it."""
     schema = load_schema(schema_dir)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+    problems = [_describe(e) for e in errors]
+    known = config.get("datasets", {}) if isinstance(config, dict) else {}
+    problems += [f"config key '{key}': dataset '{name}' is not defined under 'datasets' "
+                 f"(defined: {', '.join(sorted(known))})"
+                 for key, name in _dataset_references(config) if name not in known]
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"invalid config:\n{lines}")
 
 
