@@ -68,3 +68,11 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "config key 'linear.seed'" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_config_reference_is_up_to_date():
+    from landscapes.config import markdown_reference
+
+    expected = markdown_reference(SCHEMAS)
+    assert (ROOT / "config" / "README.md").read_text() == expected, \
+        "config/README.md is out of date: run `python -m landscapes.config`"

@@ -78,3 +78,54 @@ def load(path: str | Path, schema_dir: str | Path) -> dict:
     config = yaml.safe_load(Path(path).read_text())
     validate(config, schema_dir)
     return config
+
+
+def _rows(schema: dict, root: dict, prefix: str):
+    """(key, type, range, description) for every documented key, depth first."""
+    if "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].split("/")[-1]]
+    if "allOf" in schema:
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = root["$defs"][part["$ref"].split("/")[-1]] if "$ref" in part else part
+            merged = {**part, **merged}
+        schema = merged
+    kind = schema.get("type", "enum" if "enum" in schema else "")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    limits = [f"{word} {schema[k]}" for k, word in
+              (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+               ("exclusiveMaximum", "<"), ("minItems", "items >="), ("pattern", "matches"))
+              if k in schema]
+    if "enum" in schema:
+        limits.append("one of " + ", ".join(map(str, schema["enum"])))
+    if prefix:
+        yield prefix, kind, "; ".join(limits), schema.get("description", "")
+    for name, sub in schema.get("properties", {}).items():
+        yield from _rows(sub, root, f"{prefix}.{name}" if prefix else name)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        yield from _rows(extra, root, f"{prefix}.<name>")
+
+
+def markdown_reference(schema_dir: str | Path) -> str:
+    """config/README.md: every key with its type, allowed range and meaning, from the schema."""
+    schema = load_schema(schema_dir)
+    lines = ["# Config reference", "",
+             "Generated from `workflow/schemas/` by `python -m landscapes.config`; the schema",
+             "is validated before any job runs. Three configs ship: `tiny.yaml` (tests),",
+             "`default.yaml` (offline, 2-core CPU), `paper.yaml` (the papers' settings).", "",
+             "| key | type | allowed | meaning |", "|---|---|---|---|"]
+    for key, kind, limits, desc in _rows(schema, schema, ""):
+        lines.append(f"| `{key}` | {kind} | {limits.replace('|', '/')} | {desc} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    text = markdown_reference(root / "workflow" / "schemas")
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(0 if (root / "config" / "README.md").read_text() == text else
+                 "config/README.md is out of date: run python -m landscapes.config")
+    (root / "config" / "README.md").write_text(text)
