@@ -272,7 +272,8 @@ def current_params(root: Path, configfile: Path, targets: list[str]) -> dict[str
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in [str(root / "src"), os.environ.get("PYTHONPATH", "")] if p))
     proc = subprocess.run([sys.executable, "-c", _PARAMS_PROGRAM, str(root), str(configfile),
-                           *targets], capture_output=True, text=True, cwd=root, env=env)
+                           *targets], check=False, capture_output=True, text=True, cwd=root,
+                          env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("PARAMS-JSON "):
             return json.loads(line.removeprefix("PARAMS-JSON "))
@@ -382,8 +383,8 @@ def format_tree(node: Node, indent: str = "", last: bool = True, top: bool = Tru
         dirty = " (uncommitted changes)" if git.get("dirty") else ""
         versions = ", ".join(f"{k} {v}" for k, v in sorted((s.get("versions") or {}).items()))
         lines += [
-            f"{pad}  rule {s.get('rule')}  script {s.get('script')}  seed {s.get('seed')}"
-            f"  threads {s.get('threads')}",
+            (f"{pad}  rule {s.get('rule')}  script {s.get('script')}  seed {s.get('seed')}"
+             f"  threads {s.get('threads')}"),
             f"{pad}  params {_short_params(s.get('params', {}))}",
             f"{pad}  ran {s.get('start')} .. {s.get('end')}  commit {commit}{dirty}",
             f"{pad}  versions {versions}",

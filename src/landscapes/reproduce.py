@@ -132,7 +132,7 @@ def _arrays(path: Path) -> dict:
 
     try:
         return load_file(str(path))
-    except Exception:  # bfloat16 and other dtypes numpy lacks
+    except (TypeError, ValueError):  # bfloat16 and other dtypes numpy lacks
         from safetensors.torch import load_file as load_torch
 
         return {k: v.double().numpy() for k, v in load_torch(str(path)).items()}
@@ -146,7 +146,7 @@ def largest_difference(a: Path, b: Path) -> str | None:
         return None
     try:
         x, y = _arrays(a), _arrays(b)
-    except Exception as e:  # unreadable: say so rather than guess
+    except (OSError, ValueError, KeyError) as e:  # unreadable: say so rather than guess
         return f"arrays could not be compared ({e})"
     if set(x) != set(y):
         return f"array names differ: {sorted(set(x) ^ set(y))}"
@@ -260,7 +260,7 @@ def _run(record: dict, root: Path, scratch: Path) -> subprocess.CompletedProcess
     env.update({name: threads for name in THREAD_VARIABLES})
     program = "import sys; from landscapes.reproduce import run_job; run_job(sys.argv[1])"
     return subprocess.run([sys.executable, "-c", program, str(spec)], cwd=scratch, env=env,
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
 
 
 def _compare(path: str, root: Path, scratch: Path) -> dict:
