@@ -205,7 +205,9 @@ def configure_runtime(threads: int, seed: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(max(1, int(threads)))
-    torch.use_deterministic_algorithms(True)
+    if torch.cuda.is_available():  # CPU kernels are deterministic already; this import is slow
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
     if seed is not None:
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)

@@ -91,7 +91,7 @@ rule linear_saddle:
         log_of("linear_saddle"),
     benchmark:
         out("benchmarks/linear_saddle.tsv")
-    threads: 2
+    threads: 1  # tiny matrices: more threads only add overhead
     resources:
         mem_mb=1000,
         runtime=20,
