@@ -372,7 +372,9 @@ def format_tree(node: Node, indent: str = "", last: bool = True, top: bool = Tru
     status = "ok" if not node.findings else "DRIFT"
     sha = f"sha256 {node.sha256[:12]}" if node.sha256 else "absent"
     if node.repeated:
-        return [f"{indent}{branch}{node.path}  (shown above)"]
+        pad = indent + ("" if top else ("    " if last else "|   "))
+        return [f"{indent}{branch}{node.path}  (shown above)"] + [
+            f"{pad}  ! {f.kind}: {f.message}" for f in node.findings]
     label = {"artifact": "", "raw": "  [raw data]", "unaudited": "  [UNAUDITED]"}[node.role]
     lines = [f"{indent}{branch}{node.path}  {sha}  {status}{label}"]
     pad = indent + ("" if top else ("    " if last else "|   "))

@@ -9,8 +9,9 @@ Snakemake does, with the same thread settings and the checkout's `src/` on the p
 compares every output with the recorded hash. Where bytes differ and both files hold arrays
 (npz, safetensors), it reports the largest numeric difference.
 
-Raw data outside the DAG (the `resources/` folder of downloaded datasets) is linked in, not
-copied; nothing else of the workflow is visible to the script.
+The inputs' own sidecars are copied with them (a claims table is stamped with when its inputs
+were made). Raw data outside the DAG (the `resources/` folder of downloaded datasets) is linked
+in, not copied; nothing else of the workflow is visible to the script.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from landscapes.provenance import sha256_file
+from landscapes.provenance import sha256_file, sidecar_path
 
 RAW_DATA_DIRS = ("resources",)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -236,6 +237,9 @@ def _stage(record: dict, root: Path, scratch: Path) -> str | None:
             dst = scratch / entry["path"]
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
+            side = sidecar_path(src)  # a table's stamp reads when its inputs were made
+            if side.is_file():
+                shutil.copyfile(side, sidecar_path(dst))
     script = root / record["script"]
     if not script.is_file():
         return f"cannot re-run rule {record['rule']}: script {record['script']} is gone"

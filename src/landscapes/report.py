@@ -1,0 +1,68 @@
+"""Generic pieces of the HTML report: the claims table as a page, and when it was made.
+
+`snakemake --report` shows each figure with its caption, grouped by paper; these pages put the
+claims and their verdicts beside them. The stamp (date and commit) is read from the claims
+files' own provenance sidecars, so a table's bytes depend only on its inputs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+
+from landscapes.claims import fmt
+from landscapes.provenance import read_sidecar
+
+COLUMNS = ("figure", "claim", "paper's value", "measured", "threshold", "verdict")
+
+STYLE = """
+body { font-family: sans-serif; font-size: 14px; margin: 1em; }
+h2 { font-size: 16px; margin-top: 1.2em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.holds { color: #176b2c; font-weight: bold; }
+td.fails { color: #a61b1b; font-weight: bold; }
+p.stamp { color: #555; }
+"""
+
+
+def stamp(paths) -> str:
+    """'made <date> at commit <sha>' from the sidecars of the claims files."""
+    records = [r for r in (read_sidecar(p) for p in paths) if r]
+    if not records:
+        return "made by steps without provenance sidecars"
+    date = max(r.get("end", "") for r in records)[:10]
+    commits = sorted({(r.get("git") or {}).get("commit") or "none" for r in records})
+    dirty = any((r.get("git") or {}).get("dirty") for r in records)
+    text = f"made {date} at commit {', '.join(c[:12] for c in commits)}"
+    return text + (" with uncommitted changes" if dirty else "")
+
+
+def by_paper(records: list[dict]) -> dict[str, list[dict]]:
+    groups = defaultdict(list)
+    for r in records:
+        groups[r["paper"]].append(r)
+    return dict(groups)
+
+
+def claims_html(records: list[dict], title: str, made: str) -> str:
+    """A standalone page: one table per paper, each claim with its measured value and verdict."""
+    parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
+             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1>"]
+    held = sum(bool(r["holds"]) for r in records)
+    parts.append(f"<p class='stamp'>{held} of {len(records)} claims hold; "
+                 f"{html.escape(made)}.</p>")
+    for paper, rows in by_paper(records).items():
+        parts.append(f"<h2>{html.escape(paper)}</h2><table><tr>"
+                     + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + "</tr>")
+        for r in rows:
+            verdict = "holds" if r["holds"] else "fails"
+            cells = [r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
+                     r["threshold"]]
+            parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                         + f"<td class='{verdict}'>{verdict}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
