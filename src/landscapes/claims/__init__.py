@@ -76,7 +76,7 @@ def markdown_table(records: list[dict]) -> str:
         verdict = "holds" if r["holds"] else "**fails**"
         cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
                  r["threshold"], verdict]
-        rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+        rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     held = sum(r["holds"] for r in records)
     rows.append("")
     rows.append(f"{held} of {len(records)} claims hold.")
