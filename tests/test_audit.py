@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landscapes import audit, cli, provenance, reproduce
+from landscapes import audit, cli, provenance, report, reproduce
 from landscapes.store import save_npz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -204,3 +204,26 @@ def test_params_diff_names_nested_keys():
                               {"settings": {"grid": 33, "lr": 0.5}, "seed": 0, "new": 1})
     assert diffs == ["new not recorded, config now gives 1",
                      "settings.grid recorded 31, config now gives 33"]
+
+
+def test_caption_template_picks_the_text_by_wildcards(tmp_path):
+    folder = tmp_path / "report" / "linear"
+    folder.mkdir(parents=True)
+    (folder / "convexity.rst").write_text("A bowl.\n")
+    (folder / "saddle.rst").write_text("A saddle.\n")
+    template = report.caption_template(str(folder / "{figure}.rst"))
+    assert template == ("{% if snakemake.wildcards.figure == 'convexity' %}\nA bowl.\n"
+                        "{% elif snakemake.wildcards.figure == 'saddle' %}\nA saddle.\n"
+                        "{% endif %}\n")
+    assert report.caption_template(str(folder / "{figure}.txt")) is None
+
+
+def test_claims_page_shows_every_verdict_grouped_by_paper():
+    records = [{"paper": "P1", "figure": "f1", "claim": "c <1>", "paper_value": "v",
+                "measured": 0.5, "threshold": "t", "holds": True},
+               {"paper": "P2", "figure": "f2", "claim": "c2", "paper_value": "v",
+                "measured": 2.0, "threshold": "t", "holds": False}]
+    page = report.claims_html(records, "Claims", "made today")
+    assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
+    assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
+    assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page

@@ -66,3 +66,74 @@ def claims_html(records: list[dict], title: str, made: str) -> str:
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def caption_template(pattern: str) -> str | None:
+    """One caption template for a rule whose caption path names wildcards
+    (`workflow/report/linear/{figure}.rst`): Snakemake reads a caption by its literal path, so
+    the caption files matching the pattern are joined into one Jinja template that picks the
+    text by the job's wildcards. None when no file matches."""
+    import re
+    from pathlib import Path
+
+    names = re.findall(r"{(\w+)}", pattern)
+    regex = re.escape(pattern)
+    for name in names:
+        regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)", 1)
+    parent = Path(pattern.split("{", 1)[0]).parent
+    branches = []
+    for path in sorted(parent.rglob("*")):
+        match = re.fullmatch(regex, str(path))
+        if match and path.is_file():
+            cond = " and ".join(f"snakemake.wildcards.{n} == {match[n]!r}" for n in names)
+            branches.append((cond, path.read_text()))
+    if not branches:
+        return None
+    parts = [f"{{% {'if' if i == 0 else 'elif'} {cond} %}}\n{text.rstrip()}\n"
+             for i, (cond, text) in enumerate(branches)]
+    return "".join(parts) + "{% endif %}\n"
+
+
+# ------------------------------------------------------------------ wiring (report.smk calls these)
+
+
+def report_categories(workflow) -> dict[str, str]:
+    """{experiment: report category}, read off the outputs each experiment's rules mark for
+    the report (rule names start with `<experiment>_`)."""
+    from snakemake.io import is_flagged
+
+    categories = {}
+    for rule in workflow.rules:
+        for f in rule.output:
+            if is_flagged(f, "report") and f.flags["report"].category:
+                categories.setdefault(rule.name.split("_")[0], f.flags["report"].category)
+    return categories
+
+
+def expand_caption_wildcards(workflow) -> None:
+    """Let a caption path name the figure's wildcards (`../report/linear/{figure}.rst`): the
+    matching files become one template per output, written under .snakemake/."""
+    import os
+    from pathlib import Path
+
+    from snakemake.exceptions import WorkflowError
+    from snakemake.io import is_flagged
+    from snakemake.sourcecache import LocalSourceFile
+
+    folder = Path(workflow.basedir) / ".snakemake" / "report-captions"
+    for rule in workflow.rules:
+        for (name, _), f in zip(rule.output._allitems(), rule.output):
+            obj = f.flags.get("report") if is_flagged(f, "report") else None
+            if obj is None or obj.caption is None:
+                continue
+            pattern = os.path.normpath(obj.caption.get_path_or_uri(secret_free=True))
+            if "{" not in pattern:
+                continue
+            template = caption_template(pattern)
+            if template is None:
+                raise WorkflowError(f"rule {rule.name}: no caption file matches {pattern}")
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{rule.name}.{name or 'output'}.rst"
+            if not path.is_file() or path.read_text() != template:
+                path.write_text(template)
+            f.flags["report"] = obj._replace(caption=LocalSourceFile(str(path)))

@@ -262,6 +262,7 @@ def _run(record: dict, root: Path, scratch: Path) -> subprocess.CompletedProcess
                PYTHONPATH=os.pathsep.join(
                    p for p in [str(root / "src"), os.environ.get("PYTHONPATH", "")] if p))
     env.update({name: threads for name in THREAD_VARIABLES})
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the Snakefile sets for every job
     program = "import sys; from landscapes.reproduce import run_job; run_job(sys.argv[1])"
     return subprocess.run([sys.executable, "-c", program, str(spec)], cwd=scratch, env=env,
                           check=False, capture_output=True, text=True)

@@ -4,23 +4,16 @@
 # beside its figures, and the whole claims table under "Claims".
 from pathlib import Path as _Path
 
-from snakemake.io import is_flagged
+from landscapes import report as _report
 
 
 report: "../report/workflow.rst"
 
 
-def report_categories():
-    """{experiment: report category}, read off the figures each experiment's rules mark."""
-    categories = {}
-    for r in workflow.rules:
-        for f in r.output:
-            if is_flagged(f, "report") and f.flags["report"].category:
-                categories.setdefault(r.name.split("_")[0], f.flags["report"].category)
-    return categories
-
-
-REPORT_CATEGORIES = report_categories()
+# Caption paths may name wildcards (`../report/<exp>/{figure}.rst`); Snakemake alone reads
+# them literally.
+_report.expand_caption_wildcards(workflow)
+REPORT_CATEGORIES = _report.report_categories(workflow)
 CLAIM_EXPERIMENTS = [_Path(path).stem for path in CLAIMS]
 # Built by `rule all`, so the report finds every experiment's claims page.
 FIGURES += [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
