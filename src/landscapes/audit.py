@@ -394,7 +394,8 @@ def format_tree(node: Node, indent: str = "", last: bool = True, top: bool = Tru
         if not node.inputs:
             lines.append(f"{pad}  no inputs: made from its params alone (raw data)")
     for f in node.findings:
-        lines.append(f"{pad}  ! {f.kind}: {f.message}")
+        if f.kind != "reproduce":  # the reproduction line below says it
+            lines.append(f"{pad}  ! {f.kind}: {f.message}")
     if node.reproduction:
         lines.append(f"{pad}  reproduce: {node.reproduction['summary']}")
         if node.reproduction.get("scratch"):
