@@ -322,6 +322,8 @@ def audit(target: str | os.PathLike, root: str | os.PathLike | None = None,
           reproduce: bool = False, deep: bool = False, keep: bool = False) -> Audit:
     """Audit one artifact; with `reproduce`, re-run its step (`deep`: every step) too."""
     path = Path(target)
+    if path.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for the file it describes
+        path = path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
     if not path.exists() and not Path(str(path) + SIDECAR_SUFFIX).exists():
         raise AuditError(f"no such file: {target}")
     root_dir = workflow_root(path, read_sidecar(path), root)
