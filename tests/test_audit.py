@@ -5,6 +5,7 @@ session in a copy of the repository, then each test tampers with its own copy of
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -227,3 +228,10 @@ def test_claims_page_shows_every_verdict_grouped_by_paper():
     assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
     assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
     assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "landscapes", "audit", str(tmp_path / "x.png")],
+                          cwd=REPO, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert proc.returncode == 2 and "no such file" in proc.stderr
