@@ -235,3 +235,17 @@ def test_python_dash_m_runs_the_cli(tmp_path):
                           cwd=REPO, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_figure_verdicts_are_matched_to_figures_and_escaped(tmp_path):
+    claims = tmp_path / "linear.json"
+    claims.write_text(json.dumps([
+        {"paper": "P", "figure": "linear/permutation (c)", "claim": "|L(P a) - L(a)| small",
+         "paper_value": "0", "measured": 0.0, "threshold": "<= 1e-6", "holds": True},
+        {"paper": "P", "figure": "linear/saddle (d)", "claim": "modes in order",
+         "paper_value": "yes", "measured": 0.5, "threshold": "= 1", "holds": False}]))
+    verdicts = report.figure_verdicts([claims, tmp_path / "absent.json"], "results/tiny")
+    assert set(verdicts) == {"results/tiny/figures/linear/permutation.png",
+                             "results/tiny/figures/linear/saddle.png"}
+    assert r"\|L(P a) - L(a)\| small" in verdicts["results/tiny/figures/linear/permutation.png"]
+    assert "* **FAILS**: modes in order" in verdicts["results/tiny/figures/linear/saddle.png"]

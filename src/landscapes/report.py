@@ -110,9 +110,54 @@ def report_categories(workflow) -> dict[str, str]:
     return categories
 
 
-def expand_caption_wildcards(workflow) -> None:
-    """Let a caption path name the figure's wildcards (`../report/linear/{figure}.rst`): the
-    matching files become one template per output, written under .snakemake/."""
+def rst_escape(text: str) -> str:
+    """Plain text safe inside reStructuredText (claims write |x| and a_i)."""
+    for ch in "\\`*_|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def figure_of(record: dict) -> str:
+    """'<experiment>/<figure>' of a claim: its `figure` field up to the first space."""
+    return str(record.get("figure", "")).split(" ")[0]
+
+
+def verdicts_rst(records: list[dict], source: str) -> str:
+    """The claims a figure illustrates and their verdicts, as a caption paragraph."""
+    lines = [f"**Verdicts at this scale** (from ``{source}``):", ""]
+    for r in records:
+        verdict = "holds" if r["holds"] else "FAILS"
+        lines.append(f"* **{verdict}**: {rst_escape(r['claim'])} (paper: "
+                     f"{rst_escape(str(r['paper_value']))}; measured "
+                     f"{rst_escape(fmt(r['measured']))}; threshold "
+                     f"{rst_escape(str(r['threshold']))}).")
+    return "\n".join(lines) + "\n"
+
+
+def figure_verdicts(claims_paths, results: str) -> dict[str, str]:
+    """{figure PNG path: verdicts paragraph} from the claims files that exist now (at
+    `snakemake --report` time, all of them). A claim's `figure` field '<exp>/<name> ...' names
+    the figure results/<run>/figures/<exp>/<name>.png."""
+    import json
+    from pathlib import Path
+
+    by_figure = defaultdict(list)
+    sources = {}
+    for path in claims_paths:
+        if not Path(path).is_file():
+            continue
+        for record in json.loads(Path(path).read_text()):
+            figure = f"{results}/figures/{figure_of(record)}.png"
+            by_figure[figure].append(record)
+            sources[figure] = path
+    return {f: verdicts_rst(rs, sources[f]) for f, rs in by_figure.items()}
+
+
+def annotate_captions(workflow, claims_paths, results: str) -> None:
+    """Give every report caption its figure's verdicts, and let caption paths name wildcards
+    (`../report/linear/{figure}.rst`, which Snakemake alone reads literally). Each output's
+    caption becomes one template under .snakemake/report-captions/ that picks the caption text
+    by the job's wildcards and appends the verdicts of the figure the job made."""
     import os
     from pathlib import Path
 
@@ -120,20 +165,27 @@ def expand_caption_wildcards(workflow) -> None:
     from snakemake.io import is_flagged
     from snakemake.sourcecache import LocalSourceFile
 
+    verdicts = figure_verdicts(claims_paths, results)
     folder = Path(workflow.basedir) / ".snakemake" / "report-captions"
     for rule in workflow.rules:
-        for (name, _), f in zip(rule.output._allitems(), rule.output):
+        for index, ((name, _), f) in enumerate(zip(rule.output._allitems(), rule.output)):
             obj = f.flags.get("report") if is_flagged(f, "report") else None
             if obj is None or obj.caption is None:
                 continue
             pattern = os.path.normpath(obj.caption.get_path_or_uri(secret_free=True))
-            if "{" not in pattern:
-                continue
-            template = caption_template(pattern)
-            if template is None:
-                raise WorkflowError(f"rule {rule.name}: no caption file matches {pattern}")
+            if "{" in pattern:
+                template = caption_template(pattern)
+                if template is None:
+                    raise WorkflowError(f"rule {rule.name}: no caption file matches {pattern}")
+            else:
+                template = Path(pattern).read_text()
+            branches = [f"{{% {'if' if i == 0 else 'elif'} snakemake.output[{index}] == "
+                        f"{figure!r} %}}\n{{% raw %}}\n{text}{{% endraw %}}\n"
+                        for i, (figure, text) in enumerate(sorted(verdicts.items()))]
+            if branches:
+                template = template.rstrip() + "\n\n" + "".join(branches) + "{% endif %}\n"
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{rule.name}.{name or 'output'}.rst"
+            path = folder / f"{rule.name}.{name or index}.rst"
             if not path.is_file() or path.read_text() != template:
                 path.write_text(template)
             f.flags["report"] = obj._replace(caption=LocalSourceFile(str(path)))

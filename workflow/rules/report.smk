@@ -10,9 +10,9 @@ from landscapes import report as _report
 report: "../report/workflow.rst"
 
 
-# Caption paths may name wildcards (`../report/<exp>/{figure}.rst`); Snakemake alone reads
-# them literally.
-_report.expand_caption_wildcards(workflow)
+# Each figure's caption gets its claims' verdicts (read from the claims files when the report
+# is made); caption paths may name wildcards (`../report/<exp>/{figure}.rst`).
+_report.annotate_captions(workflow, CLAIMS, RESULTS)
 REPORT_CATEGORIES = _report.report_categories(workflow)
 CLAIM_EXPERIMENTS = [_Path(path).stem for path in CLAIMS]
 # Built by `rule all`, so the report finds every experiment's claims page.
