@@ -282,11 +282,18 @@ def current_params(root: Path, configfile: Path, targets: list[str]) -> dict[str
                      f"{_rel(configfile, root)}:\n  " + "\n  ".join(tail))
 
 
-def check_params(tree: Node, root: Path, configfile: Path) -> list[Finding]:
-    steps = [n for n in tree.walk() if n.step is not None and not n.repeated]
+def _steps(tree: Node) -> list[Node]:
+    return [n for n in tree.walk() if n.step is not None and not n.repeated]
+
+
+def check_params(tree: Node, root: Path, configfile: Path,
+                 plan: dict | None = None) -> list[Finding]:
+    """Recorded params against the config's (`plan`: from `current_params`, if already made)."""
+    steps = _steps(tree)
     if not steps:
         return []
-    plan = current_params(root, configfile, [n.path for n in steps])
+    if plan is None:
+        plan = current_params(root, configfile, [n.path for n in steps])
     findings = []
     for node in steps:
         now = plan.get(node.path)
@@ -317,48 +324,90 @@ def default_configfile(root: Path, rel_target: str) -> Path | None:
 # ------------------------------------------------------------------ the whole audit
 
 
-def audit(target: str | os.PathLike, root: str | os.PathLike | None = None,
-          configfile: str | os.PathLike | None = None, check_config: bool = True,
-          reproduce: bool = False, deep: bool = False, keep: bool = False) -> Audit:
+def audit(target: str | os.PathLike, **options) -> Audit:
     """Audit one artifact; with `reproduce`, re-run its step (`deep`: every step) too."""
-    path = Path(target)
-    if path.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for the file it describes
-        path = path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
-    if not path.exists() and not Path(str(path) + SIDECAR_SUFFIX).exists():
-        raise AuditError(f"no such file: {target}")
-    root_dir = workflow_root(path, read_sidecar(path), root)
-    rel = _rel(path, root_dir)
-    tree = build_tree(rel, root_dir)
-    notes = []
-    if check_config:
-        config = Path(configfile).resolve() if configfile else default_configfile(root_dir, rel)
-        if config is None:
-            notes.append("params not compared with a config: no config/<run_name>.yaml for "
-                         "this path; pass --configfile")
-        elif not (root_dir / "Snakefile").is_file():
-            notes.append(f"params not compared with a config: no Snakefile in {root_dir}")
-        else:
-            check_params(tree, root_dir, config)
-            notes.append(f"params compared with {_rel(config, root_dir)}")
-    result = Audit(str(root_dir), rel, tree, [], notes)
-    if reproduce:
-        from landscapes.reproduce import reproduce_step
+    return audit_many([target], **options)[0]
 
-        nodes = [n for n in tree.walk() if n.step is not None and not n.repeated]
-        done = set()
-        for node in nodes if deep else nodes[:1]:
-            key = (node.step.get("rule"), node.step.get("start"),
-                   json.dumps(node.step.get("outputs"), sort_keys=True))
-            if key in done:  # another output of a step already re-run
-                continue
-            done.add(key)
-            rep = reproduce_step(node.step, root_dir, keep=keep)
-            node.reproduction = rep
-            result.reproductions.append(rep)
-            if not rep["identical"]:
-                node.findings.append(Finding("reproduce", node.path, rep["summary"]))
-    result.findings = [f for n in tree.walk() for f in n.findings]
-    return result
+
+def audit_many(targets, root: str | os.PathLike | None = None,
+               configfile: str | os.PathLike | None = None, check_config: bool = True,
+               reproduce: bool = False, deep: bool = False, keep: bool = False) -> list[Audit]:
+    """Audit artifacts; the params of all their steps are planned in one Snakemake run."""
+    results, configs = [], []
+    for target in targets:
+        path = Path(target)
+        if path.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for the file it describes
+            path = path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
+        if not path.exists() and not Path(str(path) + SIDECAR_SUFFIX).exists():
+            raise AuditError(f"no such file: {target}")
+        root_dir = workflow_root(path, read_sidecar(path), root)
+        rel = _rel(path, root_dir)
+        result = Audit(str(root_dir), rel, build_tree(rel, root_dir), [], [])
+        config = None
+        if check_config:
+            config = (Path(configfile).resolve() if configfile
+                      else default_configfile(root_dir, rel))
+            if config is None:
+                result.notes.append("params not compared with a config: no "
+                                    "config/<run_name>.yaml for this path; pass --configfile")
+            elif not (root_dir / "Snakefile").is_file():
+                result.notes.append(f"params not compared with a config: no Snakefile in "
+                                    f"{root_dir}")
+                config = None
+        results.append(result)
+        configs.append(config)
+
+    plans = {}
+    for result, config in zip(results, configs):
+        if config is None:
+            continue
+        key = (result.root, config)
+        if key not in plans:
+            paths = sorted({n.path for r, c in zip(results, configs) if (r.root, c) == key
+                            for n in _steps(r.tree)})
+            plans[key] = current_params(Path(result.root), config, paths) if paths else {}
+        check_params(result.tree, Path(result.root), config, plans[key])
+        result.notes.append(f"params compared with {_rel(config, Path(result.root))}")
+
+    for result in results:
+        if reproduce:
+            reproduce_tree(result, deep=deep, keep=keep)
+        result.findings = [f for n in result.tree.walk() for f in n.findings]
+    return results
+
+
+def reproduce_tree(result: Audit, deep: bool, keep: bool) -> None:
+    """Re-run the step that made the target (`deep`: every step of its tree)."""
+    from landscapes.reproduce import reproduce_step
+
+    done = set()
+    nodes = _steps(result.tree)
+    for node in nodes if deep else nodes[:1]:
+        key = (node.step.get("rule"), node.step.get("start"),
+               json.dumps(node.step.get("outputs"), sort_keys=True))
+        if key in done:  # another output of a step already re-run
+            continue
+        done.add(key)
+        rep = reproduce_step(node.step, Path(result.root), keep=keep)
+        node.reproduction = rep
+        result.reproductions.append(rep)
+        if not rep["identical"]:
+            node.findings.append(Finding("reproduce", node.path, rep["summary"]))
+
+
+def expand_paths(paths) -> list[str]:
+    """Files named, and every artifact inside folders named (not sidecars, logs, benchmarks)."""
+    out = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append(str(path))
+            continue
+        for file in sorted(path.rglob("*")):
+            skip = {"logs", "benchmarks"} & set(file.relative_to(path).parts)
+            if file.is_file() and not skip and not file.name.endswith(SIDECAR_SUFFIX) \
+                    and not file.name.startswith("."):
+                out.append(str(file))
+    return out
 
 
 # ------------------------------------------------------------------ printing

@@ -20,7 +20,8 @@ def parser() -> argparse.ArgumentParser:
                                 "suite's command line.")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("audit", help="check the provenance of an artifact", description=AUDIT_HELP)
-    a.add_argument("paths", nargs="+", metavar="PATH", help="figure or artifact to audit")
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="figure or artifact to audit; a folder audits every file in it")
     a.add_argument("--reproduce", action="store_true",
                    help="re-run the step that made PATH in a scratch folder and compare bytes")
     a.add_argument("--deep", action="store_true",
@@ -41,19 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.deep and not args.reproduce:
         args.reproduce = True
-    results, failed = [], False
-    for path in args.paths:
-        try:
-            result = audit_module.audit(path, root=args.root, configfile=args.configfile,
-                                        check_config=not args.no_config,
-                                        reproduce=args.reproduce, deep=args.deep,
-                                        keep=args.keep)
-        except audit_module.AuditError as e:
-            print(f"landscapes audit: {e}", file=sys.stderr)
-            return 2
-        failed |= not result.ok
-        results.append(result)
-        if not args.json:
+    try:
+        results = audit_module.audit_many(
+            audit_module.expand_paths(args.paths), root=args.root,
+            configfile=args.configfile, check_config=not args.no_config,
+            reproduce=args.reproduce, deep=args.deep, keep=args.keep)
+    except audit_module.AuditError as e:
+        print(f"landscapes audit: {e}", file=sys.stderr)
+        return 2
+    failed = any(not r.ok for r in results)
+    if not args.json:
+        for result in results:
             print(audit_module.format_audit(result))
             print()
     if args.json:

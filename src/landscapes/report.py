@@ -188,4 +188,8 @@ def annotate_captions(workflow, claims_paths, results: str) -> None:
             path = folder / f"{rule.name}.{name or index}.rst"
             if not path.is_file() or path.read_text() != template:
                 path.write_text(template)
-            f.flags["report"] = obj._replace(caption=LocalSourceFile(str(path)))
+            subcategory = obj.subcategory
+            if subcategory is None and obj.category and str(f).endswith((".png", ".svg")):
+                subcategory = "Figures"  # not Snakemake's "Other", beside "Claims and verdicts"
+            f.flags["report"] = obj._replace(caption=LocalSourceFile(str(path)),
+                                             subcategory=subcategory)
