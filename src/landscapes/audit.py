@@ -369,26 +369,28 @@ def audit_many(targets, root: str | os.PathLike | None = None,
         check_params(result.tree, Path(result.root), config, plans[key])
         result.notes.append(f"params compared with {_rel(config, Path(result.root))}")
 
+    done = {}  # a step is re-run once, however many of its outputs are audited
     for result in results:
         if reproduce:
-            reproduce_tree(result, deep=deep, keep=keep)
+            reproduce_tree(result, deep=deep, keep=keep, done=done)
         result.findings = [f for n in result.tree.walk() for f in n.findings]
     return results
 
 
-def reproduce_tree(result: Audit, deep: bool, keep: bool) -> None:
+def reproduce_tree(result: Audit, deep: bool, keep: bool, done: dict | None = None) -> None:
     """Re-run the step that made the target (`deep`: every step of its tree)."""
     from landscapes.reproduce import reproduce_step
 
-    done = set()
+    done = {} if done is None else done
     nodes = _steps(result.tree)
     for node in nodes if deep else nodes[:1]:
-        key = (node.step.get("rule"), node.step.get("start"),
+        key = (result.root, node.step.get("rule"), node.step.get("start"),
                json.dumps(node.step.get("outputs"), sort_keys=True))
-        if key in done:  # another output of a step already re-run
-            continue
-        done.add(key)
-        rep = reproduce_step(node.step, Path(result.root), keep=keep)
+        if key not in done:
+            done[key] = reproduce_step(node.step, Path(result.root), keep=keep)
+        elif node.reproduction is not None or done[key] in result.reproductions:
+            continue  # another output of a step already re-run in this tree
+        rep = done[key]
         node.reproduction = rep
         result.reproductions.append(rep)
         if not rep["identical"]:
