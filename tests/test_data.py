@@ -89,7 +89,8 @@ def test_cifar10_loader_reads_torchvision_files(tmp_path, monkeypatch):
         batch = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
                  "labels": list(rng.integers(0, 10, 4))}
         (folder / name).write_bytes(pickle.dumps(batch))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}))
+    meta = {"label_names": [str(i) for i in range(10)]}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta))
     # the files are ours, so torchvision's checksums of the real archive cannot match
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)

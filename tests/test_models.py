@@ -8,7 +8,8 @@ from landscapes import models
     ({"name": "mlp", "hidden": [7, 5], "activation": "tanh"}, (1, 8, 8)),
     ({"name": "deep_linear", "hidden": [4, 4]}, (40,)),
     ({"name": "resnet", "depth": 8, "width": 4}, (1, 8, 8)),
-    ({"name": "resnet", "depth": 14, "width": 4, "shortcuts": False, "batchnorm": False}, (3, 16, 16)),
+    ({"name": "resnet", "depth": 14, "width": 4, "shortcuts": False, "batchnorm": False},
+     (3, 16, 16)),
     ({"name": "vgg9", "width": 0.125}, (1, 8, 8)),
     ({"name": "c1", "width": 0.125}, (3, 32, 32)),
 ])
