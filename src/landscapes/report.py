@@ -11,7 +11,7 @@ import html
 from collections import defaultdict
 
 from landscapes.claims import fmt
-from landscapes.provenance import read_sidecar
+from landscapes.provenance import atomic_path, read_sidecar
 
 COLUMNS = ("figure", "claim", "paper's value", "measured", "threshold", "verdict")
 
@@ -157,7 +157,8 @@ def annotate_captions(workflow, claims_paths, results: str) -> None:
     """Give every report caption its figure's verdicts, and let caption paths name wildcards
     (`../report/linear/{figure}.rst`, which Snakemake alone reads literally). Each output's
     caption becomes one template under .snakemake/report-captions/ that picks the caption text
-    by the job's wildcards and appends the verdicts of the figure the job made."""
+    by the job's wildcards and appends the verdicts of the figure the job made. The figure
+    rules keep their own caption files; only the report reads the joined templates."""
     import os
     from pathlib import Path
 
@@ -166,7 +167,7 @@ def annotate_captions(workflow, claims_paths, results: str) -> None:
     from snakemake.sourcecache import LocalSourceFile
 
     verdicts = figure_verdicts(claims_paths, results)
-    folder = Path(workflow.basedir) / ".snakemake" / "report-captions"
+    folder = Path.cwd() / ".snakemake" / "report-captions"  # the working directory's
     for rule in workflow.rules:
         for index, ((name, _), f) in enumerate(zip(rule.output._allitems(), rule.output)):
             obj = f.flags.get("report") if is_flagged(f, "report") else None
@@ -187,7 +188,8 @@ def annotate_captions(workflow, claims_paths, results: str) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{rule.name}.{name or index}.rst"
             if not path.is_file() or path.read_text() != template:
-                path.write_text(template)
+                with atomic_path(path) as tmp:
+                    tmp.write_text(template)
             subcategory = obj.subcategory
             if subcategory is None and obj.category and str(f).endswith((".png", ".svg")):
                 subcategory = "Figures"  # not Snakemake's "Other", beside "Claims and verdicts"
