@@ -90,6 +90,12 @@ def test_slurm_profile_plans_the_paper_dag(tmp_path):
     assert remote, "no job would go to the cluster"
     for rule, res in remote.items():
         assert "mem_mb" in res and "runtime" in res, f"{rule} lacks mem_mb or runtime: {res}"
+    gpu = {rule: res for rule, res in remote.items() if re.search(r"\bgpu=[1-9]", res)}
+    if not gpu:
+        pytest.skip("no rule in this checkout asks for a GPU at paper scale")
+    # Each GPU job also says how many CPUs feed its GPU (set-resources in the profile).
+    lacking = sorted(rule for rule, res in gpu.items() if "cpus_per_gpu=" not in res)
+    assert not lacking, f"GPU rules without cpus_per_gpu in the slurm profile: {lacking}"
 
 
 def planned_jobs(text: str) -> list[tuple[str, bool, str]]:
