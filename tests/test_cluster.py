@@ -33,6 +33,8 @@ TARGETS = [
 # Jobs the cluster runs for these targets (the figure is a local rule).
 REMOTE_RULES = {"prepare_data", "linear_surfaces", "linear_train_mlp", "linear_permutation"}
 SIDECAR = ".prov.json"
+# A stuck scheduler (a node down, a job pending forever) fails the test instead of hanging it.
+RUN_TIMEOUT_S = 900
 # Sidecar fields that differ between any two runs.
 TIMES = ("start", "end")
 
@@ -207,6 +209,25 @@ def test_failed_job_returns_its_log(tmp_path):
     assert (workdir / "logs/copy.log").read_text() == "why\n"
 
 
+def test_cancel_stops_a_running_job(tmp_path):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "in.txt").write_text("input\n")
+    tool = [sys.executable, str(REPO / "cluster" / "local_cluster.py")]
+    script = jobscript(tmp_path, workdir, PROPS, "sleep 60 && mkdir -p out && cp in.txt out/a.txt")
+    jobid = subprocess.run([*tool, "submit", str(script)], cwd=workdir, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    subprocess.run([*tool, "cancel", jobid], cwd=workdir, check=True)
+    for _ in range(200):
+        status = subprocess.run([*tool, "status", jobid], cwd=workdir, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        if status != "running":
+            break
+        subprocess.run(["sleep", "0.05"], check=True)
+    assert status == "failed"
+    assert not (workdir / "out/a.txt").exists()
+
+
 def test_declared_files_outside_the_workdir_are_refused():
     with pytest.raises(local_cluster.JobError, match="outside the working directory"):
         local_cluster.relative_inside("../secret.txt")
@@ -232,7 +253,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--configfile",
          str(REPO / "config/tiny.yaml"), *args, *TARGETS],
-        cwd=workdir, capture_output=True, text=True, check=False)
+        cwd=workdir, capture_output=True, text=True, check=False, timeout=RUN_TIMEOUT_S)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result
 
@@ -282,8 +303,11 @@ def test_cluster_generic_run_matches_local_run(local_run, tmp_path):
 def slurm_is_up() -> bool:
     if not (shutil.which("sbatch") and shutil.which("sinfo")):
         return False
-    states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
-                            check=False)
+    try:
+        states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
+                                check=False, timeout=30)
+    except subprocess.TimeoutExpired:  # installed, but no controller answers
+        return False
     return states.returncode == 0 and any(
         s.strip("*~#") in ("idle", "mixed", "allocated") for s in states.stdout.split())
 
