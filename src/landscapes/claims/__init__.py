@@ -47,7 +47,8 @@ def _clean(value):
 
 def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
     """Run every claim of an experiment; each record says what was measured and if it holds."""
-    importlib.import_module(f"landscapes.claims.{experiment}")
+    if experiment not in REGISTRY:
+        importlib.import_module(f"landscapes.claims.{experiment}")
     records = []
     for fn in REGISTRY.get(experiment, []):
         verdict = fn(artifacts, params)
