@@ -90,8 +90,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def git_state(cwd: str | os.PathLike = ".") -> dict:
-    """Commit and dirty flag of the checkout; None where there is no git repository."""
+def git_state(cwd: str | os.PathLike = LIBRARY_DIR) -> dict:
+    """Commit and dirty flag of the checkout holding the library (wherever the job runs)."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               check=True).stdout.strip()
