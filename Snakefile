@@ -9,11 +9,11 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# Jobs import the library from this checkout, whichever environment runs them.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from landscapes.pipeline import job_environment  # noqa: E402
 
+# Jobs import the library from this checkout, whichever environment runs them.
+job_environment(workflow.basedir)
 from landscapes.config import ConfigError, validate  # noqa: E402
 
 
