@@ -2,7 +2,12 @@
 # runs per hidden size trained as batched ensembles in shards, spin-glass descents per N.
 
 MINIMA = config["minima"]
-MINIMA_FIGURES = {"test_loss": "nets", "test_vs_train": "nets", "spinglass": "glass"}
+# Each figure and the gathered table it is drawn from.
+MINIMA_FIGURES = {
+    "test_loss": out("metrics/minima/nets.csv"),
+    "test_vs_train": out("metrics/minima/nets.csv"),
+    "spinglass": out("measurements/minima/spinglass.csv"),
+}
 FIGURES += [out(f"figures/minima/{name}.png") for name in MINIMA_FIGURES]
 CLAIMS.append(out("claims/minima.json"))
 
@@ -47,7 +52,7 @@ rule minima_gather:
         expand(out("metrics/minima/shards/h{size}_shard{shard}.csv"), size=MINIMA["sizes"],
                shard=range(MINIMA["shards"])),
     output:
-        out("metrics/minima/nets.csv"),
+        MINIMA_FIGURES["test_loss"],
     params:
         key=["size", "seed"],
         expected=len(MINIMA["sizes"]) * MINIMA["runs"],
@@ -91,7 +96,7 @@ rule minima_spinglass_gather:
     input:
         expand(out("measurements/minima/spinglass/n{n}.csv"), n=MINIMA["spinglass"]["sizes"]),
     output:
-        out("measurements/minima/spinglass.csv"),
+        MINIMA_FIGURES["spinglass"],
     params:
         key=["n", "start"],
         expected=len(MINIMA["spinglass"]["sizes"]) * MINIMA["spinglass"]["starts"],
@@ -107,15 +112,9 @@ rule minima_spinglass_gather:
         "../../scripts/minima/gather.py"
 
 
-def minima_table(wildcards):
-    if MINIMA_FIGURES[wildcards.figure] == "nets":
-        return rules.minima_gather.output[0]
-    return rules.minima_spinglass_gather.output[0]
-
-
 rule minima_plot:
     input:
-        minima_table,
+        lambda w: MINIMA_FIGURES[w.figure],
     output:
         png=report(
             out("figures/minima/{figure}.png"),
