@@ -51,6 +51,21 @@ def test_one_epoch_of_plain_sgd_within_1e_4(data):
     assert diff < 1e-4
 
 
+def test_float64_agrees_to_rounding(data):
+    # In float32 a pre-activation within rounding of zero can flip a ReLU in one of the two
+    # computations and move that net by about lr / batch; in float64 both agree to 1e-12.
+    cfg = TrainConfig(epochs=2, batch_size=25, lr=0.1, momentum=0.9)
+    d64 = Dataset(data.x_train.double(), data.y_train, data.x_test.double(), data.y_test,
+                  "synthetic64", 4)
+    nets = ensemble.init_ensemble(SPEC, d64, [0, 1, 2, 3]).to(torch.float64)
+    ensemble.train_ensemble(nets, d64, cfg)
+    for i in range(4):
+        model = init_model(SPEC, d64, i).double()
+        train(model, d64, cfg, i)
+        for alone, batched in zip(model.parameters(), nets.net_parameters(i)):
+            assert torch.allclose(alone, batched, atol=1e-12, rtol=0)
+
+
 def test_nets_do_not_influence_each_other(data):
     cfg = TrainConfig(epochs=1, batch_size=20, lr=0.1, momentum=0.9)
     a = ensemble.init_ensemble(SPEC, data, [3, 4])

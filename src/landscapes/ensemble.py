@@ -42,6 +42,10 @@ class Ensemble:
     def size(self) -> int:
         return len(self.seeds)
 
+    def to(self, dtype: torch.dtype) -> Ensemble:
+        return Ensemble([w.to(dtype) for w in self.weights], [b.to(dtype) for b in self.biases],
+                        self.activation, self.seeds)
+
     def parameters(self) -> list[torch.Tensor]:
         return [t for pair in zip(self.weights, self.biases) for t in pair]
 
