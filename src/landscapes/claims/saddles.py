@@ -48,7 +48,8 @@ def spectrum_shifts_right(artifacts, params):
     threshold = f"median(low) > median(middle) > median(high error), {_cut(params)}"
     if not picks:
         n = int(accepted(m, params["grad_cutoff"]).sum())
-        return Verdict(f"n/a: {n} points under the cutoff (3 needed)", threshold, False,
+        return Verdict(f"n/a: {n} points under the cutoff, fewer than 3 distinct errors",
+                       threshold, False,
                        {"cutoff": _cut(params)})
     medians = [float(np.median(m["eigenvalues"][k])) for k in picks]
     errors = [float(m["error"][k]) for k in picks]

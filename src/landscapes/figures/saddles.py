@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import cm, colors
 
 from landscapes.plotting import figure
 
@@ -19,13 +21,18 @@ def accepted(m: dict, grad_cutoff: float) -> np.ndarray:
     return np.asarray(m["grad_norm"]) < grad_cutoff
 
 
-def spectrum_picks(m: dict, grad_cutoff: float) -> list[int]:
-    """Indices of the accepted points of lowest, middle and highest training error."""
-    idx = np.flatnonzero(accepted(m, grad_cutoff))
-    if len(idx) < 3:
+def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
+    """Indices of points of lowest, middle and highest training error, among those under the
+    cutoff (all points when it is None); [] unless three distinct errors are there."""
+    idx = np.arange(len(m["error"]))
+    if grad_cutoff is not None:
+        idx = np.flatnonzero(accepted(m, grad_cutoff))
+    errors = np.round(np.asarray(m["error"])[idx], 9)
+    levels = np.unique(errors)
+    if len(levels) < 3:
         return []
-    order = idx[np.argsort(m["error"][idx], kind="stable")]
-    return [int(order[0]), int(order[len(order) // 2]), int(order[-1])]
+    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]
+    return [first[0], first[len(first) // 2], first[-1]]
 
 
 def error_vs_index(m: dict, grad_cutoff: float, index_tol: float):
@@ -33,12 +40,14 @@ def error_vs_index(m: dict, grad_cutoff: float, index_tol: float):
     fig, ax = figure(figsize=(5.6, 4.4))
     ok = accepted(m, grad_cutoff)
     err, index = 100 * np.asarray(m["error"]), 100 * np.asarray(m["index"])
-    ax.scatter(index[~ok], err[~ok], s=22, facecolors="none", edgecolors="0.6",
-               label=f"rejected: |grad| >= {grad_cutoff:g} ({(~ok).sum()})")
-    sc = ax.scatter(index[ok], err[ok], s=28, c=np.log10(np.maximum(m["grad_norm"][ok], 1e-300)),
-                    cmap="viridis", label=f"critical points: |grad| < {grad_cutoff:g} ({ok.sum()})")
-    if ok.any():
-        fig.colorbar(sc, ax=ax, label="log10 |grad|")
+    logg = np.log10(np.maximum(np.asarray(m["grad_norm"]), 1e-300))
+    norm = colors.Normalize(logg.min(), max(logg.max(), logg.min() + 1))
+    cmap = plt.get_cmap("viridis")
+    ax.scatter(index[~ok], err[~ok], s=24, facecolors="none", edgecolors=cmap(norm(logg[~ok])),
+               label=f"stalled, |grad| >= {grad_cutoff:g}: not critical ({(~ok).sum()})")
+    ax.scatter(index[ok], err[ok], s=30, c=cmap(norm(logg[ok])), edgecolors="k", linewidths=0.5,
+               label=f"critical points, |grad| < {grad_cutoff:g} ({ok.sum()})")
+    fig.colorbar(cm.ScalarMappable(norm, cmap), ax=ax, label="log10 |grad| at the end point")
     ax.set(xlabel=f"index: % of Hessian eigenvalues < -{index_tol:g}",
            ylabel="training error (%)",
            title="Critical points found from perturbed SGD trajectory points")
@@ -51,12 +60,13 @@ def spectra(m: dict, grad_cutoff: float, index_tol: float):
     """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
     error; log y-axis, a line at zero."""
     picks = spectrum_picks(m, grad_cutoff)
-    if not picks:  # too few accepted points: show the lowest/middle/highest-|grad| candidates
+    note = ""
+    if not picks:  # too few distinct critical points: show the searches' end points instead
         order = np.argsort(m["error"], kind="stable")
-        picks = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]
-        note = f" (fewer than 3 points under |grad| < {grad_cutoff:g}: candidates shown)"
-    else:
-        note = ""
+        picks = spectrum_picks(m, None) or [int(order[0]), int(order[len(order) // 2]),
+                                            int(order[-1])]
+        note = (f"\nfewer than 3 distinct points under |grad| < {grad_cutoff:g}: "
+                "search end points shown, NOT critical points")
     fig, ax = figure(figsize=(6.4, 4.4))
     eigs = np.asarray(m["eigenvalues"])[picks]
     lim = np.abs(eigs).max()
@@ -72,7 +82,7 @@ def spectra(m: dict, grad_cutoff: float, index_tol: float):
     ax.set_yscale("log")
     ax.set(xlabel="Hessian eigenvalue", ylabel="count (log scale)",
            title="Spectra at critical points of different error" + note)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper left", fontsize=7)
     return fig
 
 
@@ -99,7 +109,7 @@ def optimizers(m: dict):
               label="switched to saddle-free Newton")
     a_sw.axvline(at, color="0.5", ls="--", lw=0.8)
     how = "plateau" if bool(m["switch_plateau_found"]) else "no plateau found: last epoch"
-    a_sw.set(xlabel="epoch", ylabel="training loss", yscale="log",
+    a_sw.set(xlabel="epoch", ylabel="training loss",
              title=f"SGD, then saddle-free Newton from epoch {at} ({how})")
     a_sw.legend(fontsize=7)
     fig.tight_layout()
