@@ -217,6 +217,7 @@ def test_closed_form_mlp_hessian_matches_autodiff(activation):
 
 def test_closed_form_mlp_hessian_checks_its_input():
     with pytest.raises(ValueError, match="unknown activation"):
-        hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 1, "elu")
+        hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 1,
+                       "elu")
     with pytest.raises(ValueError, match="has 3 entries"):
         hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 2)

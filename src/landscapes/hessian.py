@@ -81,7 +81,8 @@ def hvp_fn(loss_fn: LossFn, theta: torch.Tensor, method: str = "backward") -> Ma
 
         return matvec
     if method != "backward":
-        raise ValueError(f"unknown Hessian-vector product method '{method}'; allowed: backward, jvp")
+        raise ValueError(f"unknown Hessian-vector product method '{method}'; "
+                         "allowed: backward, jvp")
     leaf = theta.clone().requires_grad_(True)
     (g,) = torch.autograd.grad(loss_fn(leaf), leaf, create_graph=True)
 

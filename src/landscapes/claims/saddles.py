@@ -67,8 +67,8 @@ def sfn_lowest_loss(artifacts, params):
     epochs = int(m["sfn_epoch"][-1])
     sgd_at = np.flatnonzero(m["msgd_epoch"] == epochs)
     if not len(sgd_at):
-        raise ValueError(f"momentum SGD has no record at epoch {epochs}: raise saddles.train.epochs "
-                         f"to at least saddles.compare.epochs")
+        raise ValueError(f"momentum SGD has no record at epoch {epochs}: raise "
+                         "saddles.train.epochs to at least saddles.compare.epochs")
     sfn, newton, sgd = m["sfn_loss"][-1], m["newton_loss"][-1], m["msgd_loss"][sgd_at[0]]
     holds = bool(sfn <= newton and sfn <= sgd)
     return Verdict(f"SFN {sfn:.4g}, Newton {newton:.4g}, SGD {sgd:.4g}",
