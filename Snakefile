@@ -29,6 +29,7 @@ except ConfigError as e:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
+include: "workflow/rules/saddles.smk"
 include: "workflow/rules/report.smk"
 
 
