@@ -30,6 +30,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
 include: "workflow/rules/minima.smk"
+include: "workflow/rules/saddles.smk"
 include: "workflow/rules/report.smk"
 
 

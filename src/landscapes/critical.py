@@ -1,0 +1,299 @@
+"""Critical points of any index, and saddle-free Newton (Dauphin et al. 2014).
+
+- `find_critical_point`: Levenberg-Marquardt on 1/2 |g|^2 (residual g, Jacobian H): steps
+  -(H^2 + mu I)^-1 H g from the exact eigendecomposition, mu adapted so |g| falls. As mu -> 0
+  this is Newton's step -H^+ g, attracted to critical points of every index, not only minima.
+  It can also stall where H g = 0 with g != 0 (a flat region, not a critical point): only
+  points under a stated gradient-norm cutoff count (`describe`).
+- `describe`: loss, error, gradient norm, full spectrum and index (fraction of eigenvalues
+  below -tol) of a point.
+- `deep_linear_critical_values`: the closed-form critical losses of a two-layer linear net
+  on whitened inputs (Baldi and Hornik 1989), to validate the finder.
+- Second-order training: `newton_direction` (damped Newton -(H + d I)^-1 g, or saddle-free
+  -(|H| + d I)^-1 g with |H| from the eigendecomposition), `krylov_sfn_direction` (|H| in
+  the subspace of k Lanczos vectors started at g), and `second_order_run`, which picks the
+  damping per step from a small set by the loss it reaches (the paper's line search).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import torch
+
+from landscapes.hessian import (
+    exact_hessian,
+    extreme_eigenvalues,
+    gradient,
+    hvp_fn,
+    lanczos,
+)
+
+log = logging.getLogger(__name__)
+
+METHODS = ("newton", "sfn", "sfn_krylov")
+
+
+def index_of(eigenvalues: torch.Tensor, tol: float) -> float:
+    """Fraction of eigenvalues below -tol (the index of a critical point, as a fraction)."""
+    return float((eigenvalues < -tol).double().mean())
+
+
+# ---------------------------------------------------------------- critical-point search
+
+
+@dataclass
+class Search:
+    """Where a search ended and how it got there."""
+
+    theta: torch.Tensor
+    grad_norms: list[float]  # |g| after each accepted step, the start first
+    iterations: int
+    stop: str  # "converged" (|g| <= grad_tol), "max_iter" or "stalled" (mu blew up)
+
+
+def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
+                        grad_tol: float = 1e-10, mu: float = 1e-4, mu_max: float = 1e8,
+                        max_step: float = math.inf, hessian_fn=exact_hessian) -> Search:
+    """Levenberg-Marquardt on 1/2 |grad|^2 from theta0, with the exact Hessian each step.
+
+    A step is accepted when it lowers |g|; then mu shrinks tenfold, otherwise it grows tenfold
+    and the step is retried on the same eigendecomposition (one gradient per retry). Steps
+    longer than `max_step` are shortened to it, keeping the search near its start.
+    """
+    theta = theta0.detach().clone()
+    _, g = gradient(loss_fn, theta)
+    norms = [g.norm().item()]
+    it = 0
+    while it < max_iter:
+        if norms[-1] <= grad_tol:
+            return Search(theta, norms, it, "converged")
+        lam, vecs = torch.linalg.eigh(hessian_fn(loss_fn, theta))
+        gv = vecs.T @ g
+        while True:
+            step = -vecs @ (lam / (lam ** 2 + mu) * gv)
+            if step.norm() > max_step:
+                step = step * (max_step / step.norm())
+            _, g_new = gradient(loss_fn, theta + step)
+            if math.isfinite(g_new.norm().item()) and g_new.norm().item() < norms[-1]:
+                theta, g = theta + step, g_new
+                norms.append(g.norm().item())
+                mu = max(mu / 10, 1e-14)
+                break
+            mu *= 10
+            if mu > mu_max:
+                return Search(theta, norms, it, "stalled")
+        it += 1
+    stop = "converged" if norms[-1] <= grad_tol else "max_iter"
+    return Search(theta, norms, it, stop)
+
+
+def describe(loss_fn, error_fn: Callable[[torch.Tensor], float], theta: torch.Tensor,
+             index_tol: float, hessian_fn=exact_hessian) -> dict:
+    """Loss, error, gradient norm, full Hessian spectrum (ascending) and index at theta."""
+    loss, g = gradient(loss_fn, theta)
+    eigs = torch.linalg.eigvalsh(hessian_fn(loss_fn, theta))
+    return {"loss": loss.item(), "error": float(error_fn(theta)), "grad_norm": g.norm().item(),
+            "eigenvalues": eigs, "index": index_of(eigs, index_tol)}
+
+
+# ---------------------------------------------------------------- deep linear validation
+
+
+def deep_linear_critical_values(x: torch.Tensor, y: torch.Tensor, hidden: int) -> list[float]:
+    """Critical losses of y ~ W2 W1 x under 1/(2n) |Y - X W^T|^2, inputs whitened (X^T X = nI).
+
+    With Sigma = Y^T X / n = U S V^T, every critical point has W2 W1 = U_S S_S V_S^T for a
+    set S of at most `hidden` singular modes (Baldi and Hornik 1989), with loss
+    1/(2n) |Y|^2 - 1/2 sum_{i in S} s_i^2. Returned sorted, one per set.
+    """
+    n = x.shape[0]
+    if not torch.allclose(x.T @ x / n, torch.eye(x.shape[1], dtype=x.dtype), atol=1e-8):
+        raise ValueError("deep_linear_critical_values needs whitened inputs (X^T X / n = I)")
+    s = torch.linalg.svdvals(y.T @ x / n).tolist()
+    base = 0.5 * (y ** 2).sum().item() / n
+    values = {round(base - 0.5 * sum(s[i] ** 2 for i in sub), 12)
+              for k in range(min(hidden, len(s)) + 1) for sub in combinations(range(len(s)), k)}
+    return sorted(values)
+
+
+# ---------------------------------------------------------------- second-order training
+
+
+def newton_direction(g: torch.Tensor, lam: torch.Tensor, vecs: torch.Tensor, damping: float,
+                     method: str) -> torch.Tensor:
+    """-(H + d I)^-1 g ("newton") or -(|H| + d I)^-1 g ("sfn") from H = V diag(lam) V^T.
+
+    For damped Newton, eigen-directions with |lam + d| < 1e-12 are left out (pseudo-inverse).
+    """
+    if method == "sfn":
+        scale = 1.0 / (lam.abs() + damping)
+    elif method == "newton":
+        denom = lam + damping
+        safe = denom.abs() > 1e-12
+        scale = torch.where(safe, 1.0 / torch.where(safe, denom, torch.ones_like(denom)),
+                            torch.zeros_like(denom))
+    else:
+        raise ValueError(f"unknown Newton method '{method}'; allowed: newton, sfn")
+    return -vecs @ (scale * (vecs.T @ g))
+
+
+def krylov_sfn_direction(matvec, g: torch.Tensor, k: int, damping: float) -> torch.Tensor:
+    """Saddle-free Newton in the Krylov subspace of k Lanczos vectors started at g.
+
+    With Q (k x dim) orthonormal and T = Q H Q^T = U diag(t) U^T, the step is
+    -Q^T U diag(1 / (|t| + d)) U^T Q g, and Q g = |g| e1 because Q's first row is g / |g|.
+    """
+    res = lanczos(matvec, g.numel(), k, dtype=g.dtype, v0=g, return_basis=True)
+    t, u = res.ritz()
+    qg = torch.zeros(res.steps, dtype=g.dtype)
+    qg[0] = g.norm()
+    return -res.basis.T @ (u @ ((u.T @ qg) / (t.abs() + damping)))
+
+
+@dataclass
+class RunHistory:
+    rows: list[dict] = field(default_factory=list)  # epoch, loss, error, grad_norm, lambda_min
+
+    def column(self, key: str) -> np.ndarray:
+        return np.array([r[key] for r in self.rows])
+
+
+def point_record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int = 200,
+                 **extra) -> dict:
+    """Loss, error, gradient norm and most negative Hessian eigenvalue (Lanczos) at theta."""
+    loss, g = gradient(loss_fn, theta)
+    lmin, _ = extreme_eigenvalues(hvp_fn(loss_fn, theta), theta.numel(),
+                                  steps=min(eig_steps, theta.numel()), tol=1e-6)
+    return {"epoch": epoch, "loss": loss.item(), "error": float(error_fn(theta)),
+            "grad_norm": g.norm().item(), "lambda_min": lmin, **extra}
+
+
+def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epochs: int,
+                     dampings: list[float], krylov_dim: int = 20, name: str = "run",
+                     first_epoch: int = 0) -> tuple[RunHistory, torch.Tensor]:
+    """`epochs` full-batch second-order steps (one step = one epoch: the whole dataset).
+
+    Per step, each damping in `dampings` gives a candidate step; the one with the lowest loss
+    is taken if it lowers the loss, else the point stays (the run has stalled there).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown second-order method '{method}'; allowed: {', '.join(METHODS)}")
+    theta = theta0.detach().clone()
+    hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, damping=float("nan"))])
+    for epoch in range(first_epoch + 1, first_epoch + epochs + 1):
+        loss, g = gradient(loss_fn, theta)
+        if method == "sfn_krylov":
+            mv = hvp_fn(loss_fn, theta)
+            steps = [krylov_sfn_direction(mv, g, krylov_dim, d) for d in dampings]
+        else:
+            lam, vecs = torch.linalg.eigh(exact_hessian(loss_fn, theta))
+            steps = [newton_direction(g, lam, vecs, d, method) for d in dampings]
+        with torch.no_grad():
+            losses = [loss_fn(theta + s).item() for s in steps]
+        losses = [v if math.isfinite(v) else math.inf for v in losses]
+        best = int(np.argmin(losses))
+        chosen = float("nan")
+        if losses[best] < loss.item():
+            theta, chosen = theta + steps[best], dampings[best]
+        hist.rows.append(point_record(loss_fn, error_fn, theta, epoch, damping=chosen))
+        log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s", name,
+                 method, epoch, hist.rows[-1]["loss"], hist.rows[-1]["error"],
+                 hist.rows[-1]["grad_norm"], hist.rows[-1]["lambda_min"], chosen)
+    return hist, theta
+
+
+def plateau_epoch(losses, window: int, rel_tol: float) -> int | None:
+    """First epoch e >= window where the loss fell by less than rel_tol (relative) over the
+    last `window` epochs; None if it never did. `losses[e]` is the loss after epoch e."""
+    for e in range(window, len(losses)):
+        if losses[e - window] - losses[e] < rel_tol * abs(losses[e - window]):
+            return e
+    return None
+
+
+# ---------------------------------------------------------------- the experiment's problem
+
+
+@dataclass
+class Problem:
+    """A one-hidden-layer MLP's full-training-set loss (float64, eval mode, + wd/2 |theta|^2),
+    its training error and its Hessian (closed form for MLPs, autodiff otherwise)."""
+
+    loss_fn: Callable
+    error_fn: Callable
+    hessian_fn: Callable
+    dim: int
+
+
+def mlp_problem(model, x: torch.Tensor, y: torch.Tensor, weight_decay: float) -> Problem:
+    from landscapes.hessian import full_batch_loss, mlp_hessian_fn
+    from landscapes.models import MLP
+    from landscapes.params import FlatModel
+
+    flat = FlatModel(model.double(), mode="eval")
+    xd = x.double().flatten(1)
+    loss_fn = full_batch_loss(flat, xd, y, weight_decay=weight_decay)
+
+    @torch.no_grad()
+    def error_fn(theta):
+        return (flat.logits(theta, xd).argmax(1) != y).double().mean().item()
+
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    acts = [type(m).__name__.lower() for m in model.modules()
+            if isinstance(m, (torch.nn.Tanh, torch.nn.Sigmoid, torch.nn.ReLU, torch.nn.Identity))]
+    if (isinstance(model, MLP) and len(linears) == 2 and all(m.bias is not None for m in linears)
+            and len(acts) == 1):
+        act = {"identity": "linear"}.get(acts[0], acts[0])
+        hessian_fn = mlp_hessian_fn(xd, y, linears[0].out_features, linears[1].out_features,
+                                    act, weight_decay)
+    else:
+        hessian_fn = exact_hessian
+    return Problem(loss_fn, error_fn, hessian_fn, flat.dim)
+
+
+def perturbed_starts(points: torch.Tensor, n_perturb: int, noise: float, seed: int):
+    """Each point plus uniform noise in [-noise, noise] per coordinate, n_perturb times."""
+    gen = torch.Generator().manual_seed(seed)
+    starts = []
+    for p in points:
+        for _ in range(n_perturb):
+            u = torch.rand(p.numel(), generator=gen, dtype=torch.float64)
+            starts.append(p.double() + noise * (2 * u - 1))
+    return starts
+
+
+def search_critical_points(problem: Problem, starts, index_tol: float, max_iter: int,
+                           grad_tol: float, labels=None) -> dict[str, np.ndarray]:
+    """Run the finder from every start; keep every end point's description (the cutoff is
+    applied by whoever reads them, so rejected points stay visible)."""
+    rows = []
+    for k, theta0 in enumerate(starts):
+        s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
+                                hessian_fn=problem.hessian_fn)
+        d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn)
+        d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0))
+        rows.append(d)
+        log.info("start %d/%d (%s): %s after %d steps, loss %.4f error %.3f |g| %.2e index %.3f",
+                 k + 1, len(starts), labels[k] if labels is not None else k, s.stop,
+                 s.iterations, d["loss"], d["error"], d["grad_norm"], d["index"])
+    out = {key: np.array([r[key] for r in rows]) for key in
+           ("loss", "error", "grad_norm", "index", "iterations", "stop", "start_error")}
+    out["eigenvalues"] = np.stack([r["eigenvalues"].numpy() for r in rows])
+    return out
+
+
+def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs) -> RunHistory:
+    """The records (loss, error, |g|, lambda_min) of stored optimizer parameters."""
+    return RunHistory([point_record(problem.loss_fn, problem.error_fn, t.double(), int(e))
+                       for t, e in zip(trajectory, epochs)])
+
+
+def history_arrays(hist: RunHistory, prefix: str) -> dict[str, np.ndarray]:
+    keys = ("epoch", "loss", "error", "grad_norm", "lambda_min")
+    return {f"{prefix}_{k}": hist.column(k) for k in keys}
