@@ -32,6 +32,7 @@ except ConfigError as e:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
+include: "workflow/rules/skips.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -5,8 +5,7 @@ import torch.nn.functional as F
 
 from landscapes import directions as D
 from landscapes.models import MLP, ResNet
-from landscapes.surface import (Evaluator, FoldedBatchNorm, Grid, Surface, evaluate_tile,
-                                merge_tiles)
+from landscapes.surface import Evaluator, FoldedBatchNorm, Grid, Surface, evaluate_tile, merge_tiles
 from landscapes.train import evaluate
 
 
