@@ -82,16 +82,16 @@ def slices(inputs: dict, depths: list[int]):
     fig, axes = figure(2, len(depths), figsize=(3.4 * len(depths), 5.6), squeeze=False,
                        sharex=True)
     colors = {"resnet": "C0", "plain": "C3"}
+    names = {"resnet": "shortcuts", "plain": "no shortcuts"}
     for c, depth in enumerate(depths):
         for kind, color in colors.items():
-            model = f"{kind}{depth}"
-            s = Surface.load(inputs[model])
+            s = Surface.load(inputs[f"{kind}{depth}"])
             a, m = s.grid.values[0], s.metrics
-            axes[0, c].plot(a, m["train_loss"], "-", color=color, label=f"{label(model)} train")
-            axes[0, c].plot(a, m["test_loss"], "--", color=color, label=f"{label(model)} test")
+            axes[0, c].plot(a, m["train_loss"], "-", color=color, label=f"{names[kind]}, train")
+            axes[0, c].plot(a, m["test_loss"], "--", color=color, label=f"{names[kind]}, test")
             axes[1, c].plot(a, 100 * m["train_acc"], "-", color=color)
             axes[1, c].plot(a, 100 * m["test_acc"], "--", color=color)
-        axes[0, c].set_title(f"depth {depth}")
+        axes[0, c].set_title(f"ResNet-{depth}")
         axes[0, c].set_yscale("log")
         axes[1, c].set_xlabel("alpha (filter-normalized)")
         axes[1, c].set_ylim(0, 100)
