@@ -216,3 +216,16 @@ def test_grid_around_a_trajectory_covers_it_and_the_origin():
     assert g.names == ("pc1", "pc2") and g.shape == (7, 5)
     assert g.values[0][0] < 0 and g.values[0][-1] > 3
     assert g.values[1][0] < -0.5 and g.values[1][-1] > 1.0
+
+
+def test_chunked_hessian_products_average_over_the_data():
+    from landscapes.params import FlatModel
+    from landscapes.surface import hessian_matvec
+
+    torch.manual_seed(0)
+    flat = FlatModel(MLP(6, [4], 3))
+    x, y = data(50, image=False)
+    v = torch.randn(flat.dim, generator=torch.Generator().manual_seed(1))
+    whole = hessian_matvec(flat, flat.theta0, x, y, chunk=64)(v)
+    chunked = hessian_matvec(flat, flat.theta0, x, y, chunk=16)(v)
+    assert torch.allclose(whole, chunked, rtol=1e-4, atol=1e-6)

@@ -306,12 +306,15 @@ class Evaluator:
     def _evaluate_block(self, coords: np.ndarray, x, y):
         thetas = torch.stack([self.point(c) for c in coords])
         if len(thetas) > 1:
-            forward = lambda xb: self._batched(thetas, xb)
+            def forward(xb):
+                return self._batched(thetas, xb)
         else:
             state = (self._recomputed_state(thetas[0]) if self.bn == "recompute"
                      else self._state(thetas[0]))
             prepared = self._prepare(state, channels_last=True)  # once per point
-            forward = lambda xb: self._forward(prepared, xb).unsqueeze(0)
+
+            def forward(xb):
+                return self._forward(prepared, xb).unsqueeze(0)
         total = torch.zeros(len(thetas), dtype=torch.float64)
         correct = torch.zeros(len(thetas), dtype=torch.int64)
         for i in range(0, len(y), self.chunk):
@@ -369,9 +372,28 @@ def local_minima(z: np.ndarray, tolerance: float = 0.0) -> int:
     return int(lower.sum())
 
 
+def hessian_matvec(flat, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                   chunk: int = 4096):
+    """v -> H v for the mean cross-entropy over all of (x, y) at theta (eval mode).
+
+    Data that fits one chunk keeps one graph for every product (fastest); larger data sums
+    the chunks' products, each weighted by its share of the samples (an average, not a sum of
+    per-batch Hessians), recomputing each chunk's graph per product so memory stays bounded.
+    """
+    from landscapes.hessian import full_batch_loss, hvp_fn
+
+    if len(y) <= chunk:
+        return hvp_fn(full_batch_loss(flat, x, y, dtype=torch.float32), theta)
+    parts = [(len(y[i:i + chunk]) / len(y),
+              hvp_fn(full_batch_loss(flat, x[i:i + chunk], y[i:i + chunk],
+                                     dtype=torch.float32), theta, method="jvp"))
+             for i in range(0, len(y), chunk)]
+    return lambda v: sum(w * mv(v) for w, mv in parts)
+
+
 def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: Grid,
                              start: int, stop: int, x: torch.Tensor, y: torch.Tensor,
-                             steps: int, seed: int) -> Surface:
+                             steps: int, seed: int, chunk: int = 4096) -> Surface:
     """Most negative and most positive Hessian eigenvalue of the training loss at grid points.
 
     The Hessian is over all parameters at center + sum_k c_k d_k, of the mean cross-entropy
@@ -379,17 +401,17 @@ def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: G
     `steps` Lanczos iterations (`landscapes.hessian.extreme_eigenvalues`). Few steps give Ritz
     values inside the spectrum, so |lambda_min / lambda_max| is, if anything, underestimated.
     """
-    from landscapes.hessian import extreme_eigenvalues, full_batch_loss, hvp_fn
+    from landscapes.hessian import extreme_eigenvalues
     from landscapes.params import FlatModel
 
     flat = FlatModel(model, mode="eval")
-    loss_fn = full_batch_loss(flat, x, y, dtype=torch.float32)
     directions = torch.atleast_2d(directions).to(flat.theta0.dtype)
     coords = grid.coordinates(start, stop)
     lo, hi = np.empty(len(coords)), np.empty(len(coords))
     for i, c in enumerate(coords):
         theta = flat.theta0 + torch.as_tensor(c, dtype=flat.theta0.dtype) @ directions
-        lo[i], hi[i] = extreme_eigenvalues(hvp_fn(loss_fn, theta), flat.dim, steps, seed)
+        matvec = hessian_matvec(flat, theta, x, y, chunk)
+        lo[i], hi[i] = extreme_eigenvalues(matvec, flat.dim, steps, seed)
         log.info("point %d/%d at %s: lambda_min %.4g, lambda_max %.4g", i + 1, len(coords),
                  np.round(c, 3).tolist(), lo[i], hi[i])
     shape = (stop - start, *grid.shape[1:])

@@ -28,16 +28,29 @@ localrules:
     skips_claims,
 
 
-def skips_spec(wildcards):
-    """The ResNet of one model name: resnet<depth> with shortcuts, plain<depth> without."""
-    name = wildcards.skips_model
-    shortcuts = name.startswith("resnet")
-    depth = int(name.removeprefix("resnet").removeprefix("plain"))
-    return {"name": "resnet", "depth": depth, "shortcuts": shortcuts, **SKIPS["model"]}
-
-
-def skips_train_settings(wildcards):
-    return {**SKIPS["train"], **SKIPS["train_overrides"].get(wildcards.skips_model, {})}
+# The ResNet of each model name: resnet<depth> with shortcuts, plain<depth> without; and its
+# training settings (the shared ones, with the model's overrides).
+SKIPS_SPECS = {
+    f"{kind}{d}": {"name": "resnet", "depth": d, "shortcuts": kind == "resnet", **SKIPS["model"]}
+    for d in SKIPS_DEPTHS
+    for kind in ("resnet", "plain")
+}
+SKIPS_TRAIN = {m: {**SKIPS["train"], **SKIPS["train_overrides"].get(m, {})} for m in SKIPS_MODELS}
+SKIPS_RANDOM = {m: out(f"surfaces/skips/{m}/random.npz") for m in SKIPS_MODELS}
+# What each figure is drawn from.
+SKIPS_PLOT_INPUTS = {
+    "contours": SKIPS_RANDOM,
+    "surface3d": SKIPS_RANDOM,
+    "slices": {m: out(f"surfaces/skips/{m}/slice.npz") for m in SKIPS_MODELS},
+    "nonconvexity": {
+        **{f"hessian_{m}": out(f"hessians/skips/{m}.npz") for m in SKIPS_MODELS},
+        **SKIPS_RANDOM,
+    },
+    "trajectory": {
+        **{m: out(f"surfaces/skips/{m}/pca.npz") for m in SKIPS_MODELS},
+        **{f"directions_{m}": out(f"surfaces/skips/{m}/directions.safetensors") for m in SKIPS_MODELS},
+    },
+}
 
 
 rule skips_train:
@@ -48,8 +61,8 @@ rule skips_train:
         trajectory=out("models/skips/{skips_model}_trajectory.safetensors"),
         metrics=out("metrics/skips/{skips_model}.csv"),
     params:
-        spec=skips_spec,
-        train=skips_train_settings,
+        spec=lambda w: SKIPS_SPECS[w.skips_model],
+        train=lambda w: SKIPS_TRAIN[w.skips_model],
         seed=SKIPS["seed"],
     log:
         log_of("skips_train", "_{skips_model}"),
@@ -74,7 +87,7 @@ rule skips_directions:
     output:
         out("surfaces/skips/{skips_model}/directions.safetensors"),
     params:
-        spec=skips_spec,
+        spec=lambda w: SKIPS_SPECS[w.skips_model],
         settings=SKIPS["directions"],
         seed=SKIPS["seed"],
     log:
@@ -100,7 +113,7 @@ rule skips_surface_tile:
         plane="random|pca",
         tile=r"\d+",
     params:
-        spec=skips_spec,
+        spec=lambda w: SKIPS_SPECS[w.skips_model],
         plane="{plane}",
         tile=lambda w: int(w.tile),
         n_tiles=lambda w: SKIPS_TILES[w.plane],
@@ -152,7 +165,7 @@ rule skips_slice:
     output:
         out("surfaces/skips/{skips_model}/slice.npz"),
     params:
-        spec=skips_spec,
+        spec=lambda w: SKIPS_SPECS[w.skips_model],
         slice=SKIPS["slice"],
         surface=SKIPS["surface"],
         over=SKIPS["directions"]["over"],
@@ -183,7 +196,7 @@ rule skips_hessian_tile:
     wildcard_constraints:
         tile=r"\d+",
     params:
-        spec=skips_spec,
+        spec=lambda w: SKIPS_SPECS[w.skips_model],
         tile=lambda w: int(w.tile),
         hessian=SKIPS["hessian"],
         extent=SKIPS["surface"]["extent"],
@@ -221,24 +234,9 @@ rule skips_hessian:
         "../../scripts/skips/gather.py"
 
 
-def skips_plot_inputs(wildcards):
-    surfaces = {m: out(f"surfaces/skips/{m}/random.npz") for m in SKIPS_MODELS}
-    figure = wildcards.figure
-    if figure in ("contours", "surface3d"):
-        return surfaces
-    if figure == "slices":
-        return {m: out(f"surfaces/skips/{m}/slice.npz") for m in SKIPS_MODELS}
-    if figure == "nonconvexity":
-        return {**{f"hessian_{m}": out(f"hessians/skips/{m}.npz") for m in SKIPS_MODELS},
-                **surfaces}
-    return {**{m: out(f"surfaces/skips/{m}/pca.npz") for m in SKIPS_MODELS},
-            **{f"directions_{m}": out(f"surfaces/skips/{m}/directions.safetensors")
-               for m in SKIPS_MODELS}}
-
-
 rule skips_plot:
     input:
-        unpack(skips_plot_inputs),
+        unpack(lambda w: SKIPS_PLOT_INPUTS[w.figure]),
     output:
         png=report(
             out("figures/skips/{figure}.png"),
@@ -265,7 +263,7 @@ rule skips_plot:
 
 rule skips_claims:
     input:
-        **{f"surface_{m}": out(f"surfaces/skips/{m}/random.npz") for m in SKIPS_MODELS},
+        **{f"surface_{m}": path for m, path in SKIPS_RANDOM.items()},
         **{f"hessian_{m}": out(f"hessians/skips/{m}.npz") for m in SKIPS_MODELS},
         **{f"metrics_{m}": out(f"metrics/skips/{m}.csv") for m in SKIPS_MODELS},
     output:

@@ -33,7 +33,7 @@ def _mesh(s: Surface):
 def _panels(depths, **kw):
     rows = _rows(depths)
     fig, axes = figure(2, len(depths), figsize=(3.2 * len(depths), 6.2), squeeze=False,
-                       layout="constrained", **kw)
+                       **kw)
     return fig, axes, rows
 
 
@@ -73,7 +73,6 @@ def surface3d(inputs: dict, depths: list[int]):
         ax.set_ylabel(s.grid.names[1])
         ax.set_zlabel(f"train loss (clipped at {VMAX:g})")
         ax.view_init(elev=35, azim=-60)
-    fig.tight_layout()
     return fig
 
 
@@ -98,7 +97,6 @@ def slices(inputs: dict, depths: list[int]):
     axes[0, 0].set_ylabel("loss")
     axes[1, 0].set_ylabel("accuracy (%)")
     axes[0, 0].legend(loc="upper center")
-    fig.tight_layout()
     return fig
 
 
