@@ -31,6 +31,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
 include: "workflow/rules/minima.smk"
 include: "workflow/rules/saddles.smk"
+include: "workflow/rules/skips.smk"
 include: "workflow/rules/report.smk"
 
 
