@@ -16,13 +16,13 @@ $(STAMP): envs/requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --configfile $(CONFIG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/ruff check src scripts tests benchmarks cluster
 	$(BIN)/snakemake --lint
 
 report: $(STAMP)

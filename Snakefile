@@ -9,14 +9,11 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# Jobs import the library from this checkout, whichever environment runs them.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
-# Idle OpenMP threads sleep instead of spinning: spinning threads of parallel jobs starve
-# each other (a 50x slowdown measured on 2 cores).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from landscapes.pipeline import job_environment  # noqa: E402
 
+# Jobs import the library from this checkout, whichever environment runs them.
+job_environment(workflow.basedir)
 from landscapes.config import ConfigError, validate  # noqa: E402
 
 
@@ -33,6 +30,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
 include: "workflow/rules/sharpness.smk"
+include: "workflow/rules/minima.smk"
+include: "workflow/rules/saddles.smk"
+include: "workflow/rules/skips.smk"
 include: "workflow/rules/report.smk"
 
 

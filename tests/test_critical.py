@@ -35,7 +35,8 @@ def test_index_counts_eigenvalues_below_minus_tol():
 def test_finder_converges_to_saddles_of_a_quadratic():
     a = torch.diag(torch.tensor([-2.0, 1.0, 3.0], dtype=D))
     c = torch.tensor([1.0, -1.0, 2.0], dtype=D)  # the only critical point, a saddle
-    loss_fn = lambda t: 0.5 * (t - c) @ a @ (t - c)
+    def loss_fn(t):
+        return 0.5 * (t - c) @ a @ (t - c)
     s = cr.find_critical_point(loss_fn, torch.zeros(3, dtype=D), max_iter=30)
     assert s.stop == "converged"
     torch.testing.assert_close(s.theta, c)
@@ -79,7 +80,8 @@ def test_critical_values_need_whitened_inputs():
 
 def test_finder_stalls_where_gradient_is_in_hessian_null_space():
     # f = x^2 + y: H g = 0 with g != 0 everywhere; no critical point exists
-    loss_fn = lambda t: t[0] ** 2 + t[1]
+    def loss_fn(t):
+        return t[0] ** 2 + t[1]
     s = cr.find_critical_point(loss_fn, torch.tensor([1.0, 0.0], dtype=D), max_iter=40)
     assert s.stop != "converged" and s.grad_norms[-1] == pytest.approx(1.0, abs=1e-3)
 
@@ -121,7 +123,8 @@ def test_krylov_sfn_equals_exact_sfn_in_full_subspace():
 def test_sfn_escapes_saddle_that_newton_is_attracted_to(method):
     f = saddle()
     start = torch.tensor([0.5, 1e-3], dtype=D)
-    err = lambda t: 0.0
+    def err(t):
+        return 0.0
     sfn, theta = cr.second_order_run(f, err, start, method, 20, [1e-3, 1e-1, 1.0],
                                         krylov_dim=2)
     assert f(theta).item() == pytest.approx(-0.25, abs=1e-6)
@@ -142,3 +145,46 @@ def test_plateau_epoch():
     assert cr.plateau_epoch(losses, window=2, rel_tol=0.02) == 4
     assert cr.plateau_epoch([3.0, 2.0, 1.0], window=1, rel_tol=0.01) is None
     assert math.isfinite(cr.plateau_epoch(losses, 1, 0.05))
+
+
+# ---------------------------------------------------------------- claims on synthetic artifacts
+
+
+def test_saddle_claims_apply_cutoff_and_thresholds(tmp_path):
+    from landscapes import claims
+    from landscapes.store import save_npz
+
+    n, dim = 8, 5
+    error = np.linspace(0.1, 0.8, n)
+    index = error / 4  # perfectly monotone
+    eigs = np.stack([np.linspace(-1, 2, dim) + 0.5 - e for e in error])  # shifts left with error
+    grad = np.full(n, 1e-9)
+    grad[-1] = 1e-2  # one stalled point, rejected by the cutoff
+    save_npz(tmp_path / "cp.npz", error=error, index=index, eigenvalues=eigs, grad_norm=grad)
+    ep = np.arange(6)
+    opt = {f"{k}_{c}": v for k in ("msgd", "newton", "sfn", "sfn_krylov")
+           for c, v in (("epoch", ep), ("error", 0 * ep), ("grad_norm", 1 + 0 * ep),
+                        ("lambda_min", 0 * ep))}
+    opt.update(msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.185, 1.18]), newton_loss=np.full(6, 1.3),
+               sfn_loss=np.linspace(2, 1.0, 6), sfn_krylov_loss=np.full(6, 1.1),
+               switch_epoch=np.array([3, 4, 5]), switch_loss=np.array([1.19, 1.0, 0.9]),
+               switch_at=np.array(3), switch_plateau_found=np.array(True))
+    save_npz(tmp_path / "opt.npz", **opt)
+    params = {"grad_cutoff": 1e-6, "index_tol": 1e-5, "min_spearman": 0.6,
+              "switch_margin": 0.1, "min_points": 5}
+    records = {r["id"].split(".")[1]: r for r in claims.evaluate(
+        "saddles", {"critical_points": tmp_path / "cp.npz", "optimizers": tmp_path / "opt.npz"},
+        params)}
+    assert records["error_index_correlation"]["holds"]
+    assert records["error_index_correlation"]["details"]["accepted"] == n - 1
+    assert "1e-06" in records["error_index_correlation"]["threshold"]
+    assert records["spectrum_shifts_right"]["holds"]
+    assert records["sfn_lowest_loss"]["holds"]
+    assert records["switch_escapes_plateau"]["holds"]  # SFN 1.19 -> 0.9, SGD 1.19 -> 1.18
+    # with a stricter cutoff too few points remain: the index claims fail, never pass by default
+    strict = {**params, "grad_cutoff": 1e-12}
+    records = {r["id"].split(".")[1]: r for r in claims.evaluate(
+        "saddles", {"critical_points": tmp_path / "cp.npz", "optimizers": tmp_path / "opt.npz"},
+        strict)}
+    assert not records["error_index_correlation"]["holds"]
+    assert not records["spectrum_shifts_right"]["holds"]

@@ -201,3 +201,23 @@ def test_trace_of_net_hessian():
     est, err = hs.hutchinson_trace(hs.hvp_fn(loss_fn, flat.theta0), flat.dim, 300, seed=0)
     assert abs(est - torch.trace(h).item()) < 4 * err + 1e-9
     assert math.isfinite(est)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+def test_closed_form_mlp_hessian_matches_autodiff(activation):
+    torch.manual_seed(3)
+    model = MLP(6, [5], 4, activation).double()
+    flat = FlatModel(model)
+    x, y = torch.randn(25, 6), torch.randint(0, 4, (25,))
+    theta = flat.theta0 + 0.2 * torch.randn(flat.dim, dtype=D)
+    ref = hs.exact_hessian(hs.full_batch_loss(flat, x, y, weight_decay=0.01), theta)
+    fast = hs.mlp_hessian(theta, x, y, 5, 4, activation, weight_decay=0.01)
+    torch.testing.assert_close(fast, ref)
+
+
+def test_closed_form_mlp_hessian_checks_its_input():
+    with pytest.raises(ValueError, match="unknown activation"):
+        hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 1,
+                       "elu")
+    with pytest.raises(ValueError, match="has 3 entries"):
+        hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 2)

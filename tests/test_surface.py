@@ -5,8 +5,16 @@ import torch.nn.functional as F
 
 from landscapes import directions as D
 from landscapes.models import MLP, ResNet
-from landscapes.surface import (Evaluator, FoldedBatchNorm, Grid, Surface, evaluate_tile,
-                                merge_tiles)
+from landscapes.surface import (
+    Evaluator,
+    FoldedBatchNorm,
+    Grid,
+    Surface,
+    evaluate_tile,
+    grid_around,
+    local_minima,
+    merge_tiles,
+)
 from landscapes.train import evaluate
 
 
@@ -188,3 +196,36 @@ def test_one_dimensional_slice():
     assert surf.metrics["train_loss"].shape == (7,)
     assert surf.metrics["train_loss"][3] == pytest.approx(
         F.cross_entropy(model.eval()(x), y).item(), rel=1e-5)
+
+
+def test_local_minima_of_a_grid():
+    a, b = np.meshgrid(np.linspace(-1, 1, 9), np.linspace(-1, 1, 7), indexing="ij")
+    bowl = a**2 + b**2
+    assert local_minima(bowl) == 1
+    wavy = bowl + 0.5 * np.cos(6 * a) * np.cos(6 * b)
+    assert local_minima(wavy) > 1
+    assert local_minima(np.ones((5, 5))) == 0  # a plateau has no strict minimum
+    assert local_minima(bowl + 1e-6 * np.cos(40 * a), tolerance=1e-3) <= 1
+    with pytest.raises(ValueError, match="at least 3 x 3"):
+        local_minima(np.zeros((2, 5)))
+
+
+def test_grid_around_a_trajectory_covers_it_and_the_origin():
+    path = np.array([[3.0, 1.0], [2.0, -0.5], [0.0, 0.0]])
+    g = grid_around(path, 0.1, (7, 5))
+    assert g.names == ("pc1", "pc2") and g.shape == (7, 5)
+    assert g.values[0][0] < 0 and g.values[0][-1] > 3
+    assert g.values[1][0] < -0.5 and g.values[1][-1] > 1.0
+
+
+def test_chunked_hessian_products_average_over_the_data():
+    from landscapes.params import FlatModel
+    from landscapes.surface import hessian_matvec
+
+    torch.manual_seed(0)
+    flat = FlatModel(MLP(6, [4], 3))
+    x, y = data(50, image=False)
+    v = torch.randn(flat.dim, generator=torch.Generator().manual_seed(1))
+    whole = hessian_matvec(flat, flat.theta0, x, y, chunk=64)(v)
+    chunked = hessian_matvec(flat, flat.theta0, x, y, chunk=16)(v)
+    assert torch.allclose(whole, chunked, rtol=1e-4, atol=1e-6)

@@ -46,13 +46,31 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}{hint}"
 
 
+def _dataset_references(node, path=()):
+    """Every `dataset: <name>` setting in the config, with its key path."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "dataset" and isinstance(v, str):
+                yield ".".join(map(str, (*path, k))), v
+            else:
+                yield from _dataset_references(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _dataset_references(v, (*path, i))
+
+
 def validate(config: dict, schema_dir: str | Path) -> None:
     """Raise ConfigError listing every problem, each with the key that has it."""
     schema = load_schema(schema_dir)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+    problems = [_describe(e) for e in errors]
+    known = config.get("datasets", {}) if isinstance(config, dict) else {}
+    problems += [f"config key '{key}': dataset '{name}' is not defined under 'datasets' "
+                 f"(defined: {', '.join(sorted(known))})"
+                 for key, name in _dataset_references(config) if name not in known]
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"invalid config:\n{lines}")
 
 
@@ -60,3 +78,54 @@ def load(path: str | Path, schema_dir: str | Path) -> dict:
     config = yaml.safe_load(Path(path).read_text())
     validate(config, schema_dir)
     return config
+
+
+def _rows(schema: dict, root: dict, prefix: str):
+    """(key, type, range, description) for every documented key, depth first."""
+    if "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].split("/")[-1]]
+    if "allOf" in schema:
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = root["$defs"][part["$ref"].split("/")[-1]] if "$ref" in part else part
+            merged = {**part, **merged}
+        schema = merged
+    kind = schema.get("type", "enum" if "enum" in schema else "")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    limits = [f"{word} {schema[k]}" for k, word in
+              (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+               ("exclusiveMaximum", "<"), ("minItems", "items >="), ("pattern", "matches"))
+              if k in schema]
+    if "enum" in schema:
+        limits.append("one of " + ", ".join(map(str, schema["enum"])))
+    if prefix:
+        yield prefix, kind, "; ".join(limits), schema.get("description", "")
+    for name, sub in schema.get("properties", {}).items():
+        yield from _rows(sub, root, f"{prefix}.{name}" if prefix else name)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        yield from _rows(extra, root, f"{prefix}.<name>")
+
+
+def markdown_reference(schema_dir: str | Path) -> str:
+    """config/README.md: every key with its type, allowed range and meaning, from the schema."""
+    schema = load_schema(schema_dir)
+    lines = ["# Config reference", "",
+             "Generated from `workflow/schemas/` by `python -m landscapes.config`; the schema",
+             "is validated before any job runs. Three configs ship: `tiny.yaml` (tests),",
+             "`default.yaml` (offline, 2-core CPU), `paper.yaml` (the papers' settings).", "",
+             "| key | type | allowed | meaning |", "|---|---|---|---|"]
+    for key, kind, limits, desc in _rows(schema, schema, ""):
+        lines.append(f"| `{key}` | {kind} | {limits.replace('|', '/')} | {desc} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    text = markdown_reference(root / "workflow" / "schemas")
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(0 if (root / "config" / "README.md").read_text() == text else
+                 "config/README.md is out of date: run python -m landscapes.config")
+    (root / "config" / "README.md").write_text(text)

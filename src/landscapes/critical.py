@@ -59,11 +59,12 @@ class Search:
 
 def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
                         grad_tol: float = 1e-10, mu: float = 1e-4, mu_max: float = 1e8,
-                        hessian_fn=exact_hessian) -> Search:
+                        max_step: float = math.inf, hessian_fn=exact_hessian) -> Search:
     """Levenberg-Marquardt on 1/2 |grad|^2 from theta0, with the exact Hessian each step.
 
     A step is accepted when it lowers |g|; then mu shrinks tenfold, otherwise it grows tenfold
-    and the step is retried on the same eigendecomposition (one gradient per retry).
+    and the step is retried on the same eigendecomposition (one gradient per retry). Steps
+    longer than `max_step` are shortened to it, keeping the search near its start.
     """
     theta = theta0.detach().clone()
     _, g = gradient(loss_fn, theta)
@@ -76,6 +77,8 @@ def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
         gv = vecs.T @ g
         while True:
             step = -vecs @ (lam / (lam ** 2 + mu) * gv)
+            if step.norm() > max_step:
+                step = step * (max_step / step.norm())
             _, g_new = gradient(loss_fn, theta + step)
             if math.isfinite(g_new.norm().item()) and g_new.norm().item() < norms[-1]:
                 theta, g = theta + step, g_new
@@ -212,3 +215,85 @@ def plateau_epoch(losses, window: int, rel_tol: float) -> int | None:
         if losses[e - window] - losses[e] < rel_tol * abs(losses[e - window]):
             return e
     return None
+
+
+# ---------------------------------------------------------------- the experiment's problem
+
+
+@dataclass
+class Problem:
+    """A one-hidden-layer MLP's full-training-set loss (float64, eval mode, + wd/2 |theta|^2),
+    its training error and its Hessian (closed form for MLPs, autodiff otherwise)."""
+
+    loss_fn: Callable
+    error_fn: Callable
+    hessian_fn: Callable
+    dim: int
+
+
+def mlp_problem(model, x: torch.Tensor, y: torch.Tensor, weight_decay: float) -> Problem:
+    from landscapes.hessian import full_batch_loss, mlp_hessian_fn
+    from landscapes.models import MLP
+    from landscapes.params import FlatModel
+
+    flat = FlatModel(model.double(), mode="eval")
+    xd = x.double().flatten(1)
+    loss_fn = full_batch_loss(flat, xd, y, weight_decay=weight_decay)
+
+    @torch.no_grad()
+    def error_fn(theta):
+        return (flat.logits(theta, xd).argmax(1) != y).double().mean().item()
+
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    acts = [type(m).__name__.lower() for m in model.modules()
+            if isinstance(m, (torch.nn.Tanh, torch.nn.Sigmoid, torch.nn.ReLU, torch.nn.Identity))]
+    if (isinstance(model, MLP) and len(linears) == 2 and all(m.bias is not None for m in linears)
+            and len(acts) == 1):
+        act = {"identity": "linear"}.get(acts[0], acts[0])
+        hessian_fn = mlp_hessian_fn(xd, y, linears[0].out_features, linears[1].out_features,
+                                    act, weight_decay)
+    else:
+        hessian_fn = exact_hessian
+    return Problem(loss_fn, error_fn, hessian_fn, flat.dim)
+
+
+def perturbed_starts(points: torch.Tensor, n_perturb: int, noise: float, seed: int):
+    """Each point plus uniform noise in [-noise, noise] per coordinate, n_perturb times."""
+    gen = torch.Generator().manual_seed(seed)
+    starts = []
+    for p in points:
+        for _ in range(n_perturb):
+            u = torch.rand(p.numel(), generator=gen, dtype=torch.float64)
+            starts.append(p.double() + noise * (2 * u - 1))
+    return starts
+
+
+def search_critical_points(problem: Problem, starts, index_tol: float, max_iter: int,
+                           grad_tol: float, labels=None) -> dict[str, np.ndarray]:
+    """Run the finder from every start; keep every end point's description (the cutoff is
+    applied by whoever reads them, so rejected points stay visible)."""
+    rows = []
+    for k, theta0 in enumerate(starts):
+        s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
+                                hessian_fn=problem.hessian_fn)
+        d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn)
+        d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0))
+        rows.append(d)
+        log.info("start %d/%d (%s): %s after %d steps, loss %.4f error %.3f |g| %.2e index %.3f",
+                 k + 1, len(starts), labels[k] if labels is not None else k, s.stop,
+                 s.iterations, d["loss"], d["error"], d["grad_norm"], d["index"])
+    out = {key: np.array([r[key] for r in rows]) for key in
+           ("loss", "error", "grad_norm", "index", "iterations", "stop", "start_error")}
+    out["eigenvalues"] = np.stack([r["eigenvalues"].numpy() for r in rows])
+    return out
+
+
+def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs) -> RunHistory:
+    """The records (loss, error, |g|, lambda_min) of stored optimizer parameters."""
+    return RunHistory([point_record(problem.loss_fn, problem.error_fn, t.double(), int(e))
+                       for t, e in zip(trajectory, epochs)])
+
+
+def history_arrays(hist: RunHistory, prefix: str) -> dict[str, np.ndarray]:
+    keys = ("epoch", "loss", "error", "grad_norm", "lambda_min")
+    return {f"{prefix}_{k}": hist.column(k) for k in keys}

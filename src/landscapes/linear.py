@@ -191,30 +191,34 @@ def optimal_loss(x, y) -> float:
 
 def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, record_every: int,
                      modes: tuple[np.ndarray, np.ndarray] | None = None):
-    """Full-batch gradient descent; returns the loss and the mode strengths u_i^T W v_i.
+    """Full-batch gradient descent for a stack of nets trained side by side.
 
-    `modes` = (U, V): left and right singular vectors of Sigma_yx as columns.
+    `weights` holds each layer's weights for all nets, shape (nets, out, in); the nets are
+    independent (the summed loss has block-diagonal gradients). Returns the recording steps,
+    the loss of each net (nets, records) and the mode strengths u_i^T W v_i (nets, records,
+    modes), with `modes` = (U, V) the singular vectors of Sigma_yx as columns.
     """
     ws = [w.clone().requires_grad_(True) for w in weights]
     losses, strengths, at = [], [], []
     for t in range(steps + 1):
-        loss = deep_linear_loss(ws, x, y)
+        total = ws[0]
+        for w in ws[1:]:
+            total = w @ total  # (nets, out, in)
+        per_net = 0.5 * ((torch.einsum("bij,nj->bni", total, x) - y) ** 2).sum((1, 2)) / len(y)
         if t % record_every == 0 or t == steps:
             at.append(t)
-            losses.append(loss.item())
+            losses.append(per_net.detach().numpy())
             if modes is not None:
-                total = ws[0].detach()
-                for w in ws[1:]:
-                    total = w.detach() @ total
                 u, v = modes
-                strengths.append(np.einsum("ji,jk,ki->i", u, total.numpy(), v))
+                strengths.append(np.einsum("ji,bjk,ki->bi", u, total.detach().numpy(), v))
         if t == steps:
             break
-        grads = torch.autograd.grad(loss, ws)
+        grads = torch.autograd.grad(per_net.sum(), ws)
         with torch.no_grad():
             for w, g in zip(ws, grads):
                 w -= lr * g
-    return np.array(at), np.array(losses), np.array(strengths)
+    strengths = np.stack(strengths, 1) if strengths else np.zeros((len(per_net), 0, 0))
+    return np.array(at), np.stack(losses, 1), strengths
 
 
 # ---------------------------------------------------------------- experiment drivers
@@ -262,16 +266,15 @@ def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
     eig2 = np.linalg.eigvalsh(hessian_at(zeros2, x, y))
     eig3 = np.linalg.eigvalsh(hessian_at(zeros3, x, y))
     n2 = sum(w.numel() for w in zeros2)
-    losses, strengths = [], []
-    for i in range(n_inits):
-        w = deep_linear_weights([in_dim, hidden, out_dim], init_scale, seed * 1000 + i)
-        at, loss, s = gradient_descent(w, x, y, lr, steps, record_every, modes)
-        losses.append(loss)
-        strengths.append(s)
+    inits = [deep_linear_weights([in_dim, hidden, out_dim], init_scale, seed * 1000 + i)
+             for i in range(n_inits)]
+    stacked = [torch.stack(layer) for layer in zip(*inits)]
+    at, losses, strengths = gradient_descent(stacked, x, y, lr, steps, record_every, modes)
     return {"sigma": sigma, "eig_depth2": eig2, "eig_depth3": eig3,
             "predicted_depth2": predicted_origin_spectrum(sigma, hidden, n2),
-            "steps": at, "losses": np.array(losses), "strengths": np.array(strengths),
-            "optimal_loss": np.array(optimal_loss(x, y)), "hidden": np.array(hidden)}
+            "steps": at, "losses": losses, "strengths": strengths,
+            "optimal_loss": np.array(optimal_loss(x, y)), "hidden": np.array(hidden),
+            "n_modes": np.array(r)}
 
 
 def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_alpha: int,

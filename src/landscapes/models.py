@@ -21,7 +21,8 @@ class MLP(nn.Module):
                  activation: str = "relu", bias: bool = True):
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation '{activation}'; allowed: {', '.join(ACTIVATIONS)}")
+            allowed = ", ".join(ACTIVATIONS)
+            raise ValueError(f"unknown activation '{activation}'; allowed: {allowed}")
         widths = [in_features, *hidden, out_features]
         layers: list[nn.Module] = [nn.Flatten()]
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -77,7 +78,8 @@ class ResNet(nn.Module):
                  shortcuts: bool = True, batchnorm: bool = True):
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
-            raise ValueError(f"ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, 56, 110...), got {depth}")
+            raise ValueError(f"ResNet depth must be 6n+2 with n >= 1 (8, 14, 20, 56, 110), "
+                             f"got {depth}")
         n = (depth - 2) // 6
         self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=not batchnorm),
                                   _norm(width, batchnorm), nn.ReLU())

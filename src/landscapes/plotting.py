@@ -38,8 +38,9 @@ def style() -> None:
 
 
 def figure(*args, **kwargs):
-    """`plt.subplots` in the project's style."""
+    """`plt.subplots` in the project's style, laid out so labels never overlap."""
     style()
+    kwargs.setdefault("layout", "constrained")
     return plt.subplots(*args, **kwargs)
 
 

@@ -39,6 +39,9 @@ def atomic_path(path: str | os.PathLike):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # the permissions of an ordinary new file, not mkstemp's 0600
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -56,13 +59,28 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def library_sha256() -> str:
+def library_sha256(library_dir: str | os.PathLike = LIBRARY_DIR) -> str:
     """One hash over the library's source files, so a changed library is visible in audit."""
+    library_dir = Path(library_dir)
     h = hashlib.sha256()
-    for path in sorted(LIBRARY_DIR.rglob("*.py")):
-        h.update(str(path.relative_to(LIBRARY_DIR)).encode())
+    for path in sorted(library_dir.rglob("*.py")):
+        h.update(str(path.relative_to(library_dir)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def library_files_used() -> dict[str, str]:
+    """sha256 of each library source file this process imported, keyed by its path in the
+    package: audit names the changed module instead of only saying "the library changed"."""
+    used = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = Path(path).resolve()
+        if path.suffix == ".py" and path.is_relative_to(LIBRARY_DIR):
+            used[str(path.relative_to(LIBRARY_DIR))] = sha256_file(path)
+    return dict(sorted(used.items()))
 
 
 def package_versions() -> dict[str, str]:
@@ -75,8 +93,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def git_state(cwd: str | os.PathLike = ".") -> dict:
-    """Commit and dirty flag of the checkout; None where there is no git repository."""
+def git_state(cwd: str | os.PathLike = LIBRARY_DIR) -> dict:
+    """Commit and dirty flag of the checkout holding the library (wherever the job runs)."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -114,6 +132,27 @@ def named(namedlist) -> dict[str, list[str]]:
     if rest:
         out["_"] = rest
     return out
+
+
+def layout(namedlist, paths: bool = True) -> list[list]:
+    """A Snakemake Namedlist as [[name or None, value], ...] in its own order, so a stand-in
+    `snakemake` object can be rebuilt exactly (a named str stays a str, a named list a list)."""
+    if hasattr(namedlist, "_allitems"):
+        items = list(namedlist._allitems())
+    else:  # a plain mapping
+        items = list(namedlist.items())
+    if paths:
+        return [[name, [str(p) for p in value] if isinstance(value, list) else str(value)]
+                for name, value in items]
+    return [[name, to_jsonable(value)] for name, value in items]
+
+
+def job_record(smk) -> dict:
+    """What `landscapes audit --reproduce` needs to rebuild the script's `snakemake` object."""
+    resources = {k: to_jsonable(v) for k, v in smk.resources.items()
+                 if isinstance(k, str) and not k.startswith("_")}
+    return {"input": layout(smk.input), "output": layout(smk.output), "log": layout(smk.log),
+            "params": layout(smk.params, paths=False), "resources": resources}
 
 
 def script_path(smk, caller_file: str) -> str:
@@ -218,6 +257,8 @@ def step(smk, caller_file: str):
         "inputs": s.inputs,
         "outputs": s.outputs,
         "log": [str(p) for p in smk.log],
+        "job": job_record(smk),
+        "library_files": library_files_used(),
         "versions": package_versions(),
         "git": git_state(),
         "start": start,

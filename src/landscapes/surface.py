@@ -306,12 +306,15 @@ class Evaluator:
     def _evaluate_block(self, coords: np.ndarray, x, y):
         thetas = torch.stack([self.point(c) for c in coords])
         if len(thetas) > 1:
-            forward = lambda xb: self._batched(thetas, xb)
+            def forward(xb):
+                return self._batched(thetas, xb)
         else:
             state = (self._recomputed_state(thetas[0]) if self.bn == "recompute"
                      else self._state(thetas[0]))
             prepared = self._prepare(state, channels_last=True)  # once per point
-            forward = lambda xb: self._forward(prepared, xb).unsqueeze(0)
+
+            def forward(xb):
+                return self._forward(prepared, xb).unsqueeze(0)
         total = torch.zeros(len(thetas), dtype=torch.float64)
         correct = torch.zeros(len(thetas), dtype=torch.int64)
         for i in range(0, len(y), self.chunk):
@@ -341,3 +344,76 @@ def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,
         metrics[f"{split}_loss"], metrics[f"{split}_acc"] = loss.reshape(shape), acc.reshape(shape)
         log.info("rows %d-%d: %s loss %.4g..%.4g", start, stop - 1, split, loss.min(), loss.max())
     return Surface(grid, metrics, start, stop)
+
+
+def grid_around(coords: np.ndarray, margin: float, points: tuple[int, int],
+                names: tuple[str, str] = ("pc1", "pc2")) -> Grid:
+    """A 2D grid covering the points `coords` (n, 2) and the origin, widened by `margin` of
+    each axis' span (the PCA plane of a trajectory, Li et al. 2018 Fig. 9)."""
+    coords = np.vstack([np.asarray(coords, dtype=np.float64).reshape(-1, 2), np.zeros((1, 2))])
+    lo, hi = coords.min(0), coords.max(0)
+    pad = margin * np.maximum(hi - lo, 1e-12)
+    return Grid(tuple(names), tuple(np.linspace(a - p, b + p, int(n))
+                                    for a, b, p, n in zip(lo, hi, pad, points)))
+
+
+def local_minima(z: np.ndarray, tolerance: float = 0.0) -> int:
+    """Interior points of a 2D grid lower than all 8 neighbours by more than `tolerance`."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or min(z.shape) < 3:
+        raise ValueError(f"local minima need a 2D grid of at least 3 x 3, got shape {z.shape}")
+    center = z[1:-1, 1:-1]
+    lower = np.ones_like(center, dtype=bool)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                nb = z[1 + di:z.shape[0] - 1 + di, 1 + dj:z.shape[1] - 1 + dj]
+                lower &= center < nb - tolerance
+    return int(lower.sum())
+
+
+def hessian_matvec(flat, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                   chunk: int = 4096):
+    """v -> H v for the mean cross-entropy over all of (x, y) at theta (eval mode).
+
+    Data that fits one chunk keeps one graph for every product (fastest); larger data sums
+    the chunks' products, each weighted by its share of the samples (an average, not a sum of
+    per-batch Hessians), recomputing each chunk's graph per product so memory stays bounded.
+    """
+    from landscapes.hessian import full_batch_loss, hvp_fn
+
+    if len(y) <= chunk:
+        return hvp_fn(full_batch_loss(flat, x, y, dtype=torch.float32), theta)
+    parts = [(len(y[i:i + chunk]) / len(y),
+              hvp_fn(full_batch_loss(flat, x[i:i + chunk], y[i:i + chunk],
+                                     dtype=torch.float32), theta, method="jvp"))
+             for i in range(0, len(y), chunk)]
+    return lambda v: sum(w * mv(v) for w, mv in parts)
+
+
+def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: Grid,
+                             start: int, stop: int, x: torch.Tensor, y: torch.Tensor,
+                             steps: int, seed: int, chunk: int = 4096) -> Surface:
+    """Most negative and most positive Hessian eigenvalue of the training loss at grid points.
+
+    The Hessian is over all parameters at center + sum_k c_k d_k, of the mean cross-entropy
+    over all of (x, y) with the model in eval mode (the center's BatchNorm statistics), from
+    `steps` Lanczos iterations (`landscapes.hessian.extreme_eigenvalues`). Few steps give Ritz
+    values inside the spectrum, so |lambda_min / lambda_max| is, if anything, underestimated.
+    """
+    from landscapes.hessian import extreme_eigenvalues
+    from landscapes.params import FlatModel
+
+    flat = FlatModel(model, mode="eval")
+    directions = torch.atleast_2d(directions).to(flat.theta0.dtype)
+    coords = grid.coordinates(start, stop)
+    lo, hi = np.empty(len(coords)), np.empty(len(coords))
+    for i, c in enumerate(coords):
+        theta = flat.theta0 + torch.as_tensor(c, dtype=flat.theta0.dtype) @ directions
+        matvec = hessian_matvec(flat, theta, x, y, chunk)
+        lo[i], hi[i] = extreme_eigenvalues(matvec, flat.dim, steps, seed)
+        log.info("point %d/%d at %s: lambda_min %.4g, lambda_max %.4g", i + 1, len(coords),
+                 np.round(c, 3).tolist(), lo[i], hi[i])
+    shape = (stop - start, *grid.shape[1:])
+    return Surface(grid, {"lambda_min": lo.reshape(shape), "lambda_max": hi.reshape(shape)},
+                   start, stop)

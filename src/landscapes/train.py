@@ -111,7 +111,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
             idx = perm[i:i + cfg.batch_size]
             loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
             if not math.isfinite(loss.item()):
-                raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {loss.item()}")
+                raise DivergedError(
+                    f"run '{name}' diverged at epoch {epoch}: loss is {loss.item()}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -2,11 +2,12 @@
 # the role of the activation, and permutation symmetry.
 
 LINEAR = config["linear"]
+# Each figure and the measurement it is drawn from.
 LINEAR_FIGURES = {
-    "convexity": "surfaces",
-    "activations": "surfaces",
-    "permutation": "permutation",
-    "saddle": "saddle",
+    "convexity": out("surfaces/linear/surfaces.npz"),
+    "activations": out("surfaces/linear/surfaces.npz"),
+    "permutation": out("measurements/linear/permutation.npz"),
+    "saddle": out("measurements/linear/saddle.npz"),
 }
 FIGURES += [out(f"figures/linear/{name}.png") for name in LINEAR_FIGURES]
 CLAIMS.append(out("claims/linear.json"))
@@ -101,16 +102,9 @@ rule linear_saddle:
         "../../scripts/linear/saddle.py"
 
 
-def linear_measurement(wildcards):
-    kind = LINEAR_FIGURES[wildcards.figure]
-    if kind == "surfaces":
-        return rules.linear_surfaces.output[0]
-    return out(f"measurements/linear/{kind}.npz")
-
-
 rule linear_plot:
     input:
-        linear_measurement,
+        lambda w: LINEAR_FIGURES[w.figure],
     output:
         png=report(
             out("figures/linear/{figure}.png"),

@@ -1,8 +1,27 @@
-# The claims table: every experiment's claims gathered into claims.json and claims.md.
+# The claims table (claims.json, claims.md, claims.html) and the pieces of the HTML report:
+# `snakemake --report results/<run_name>/report.html` shows every figure with its caption,
+# grouped by paper (each experiment's report category), with that paper's claims and verdicts
+# beside its figures, and the whole claims table under "Claims".
+from pathlib import Path as _Path
+
+from landscapes import report as _report
+
+
+report: "../report/workflow.rst"
+
+
+# Each figure's caption gets its claims' verdicts (read from the claims files when the report
+# is made); caption paths may name wildcards (`../report/<exp>/{figure}.rst`).
+_report.annotate_captions(workflow, CLAIMS, RESULTS)
+REPORT_CATEGORIES = _report.report_categories(workflow)
+CLAIM_EXPERIMENTS = [_Path(path).stem for path in CLAIMS]
+# Built by `rule all`, so the report finds every experiment's claims page.
+FIGURES += [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
 
 
 localrules:
     gather_claims,
+    claims_page,
 
 
 rule gather_claims:
@@ -11,6 +30,8 @@ rule gather_claims:
     output:
         json=out("claims.json"),
         md=out("claims.md"),
+        html=report(out("claims.html"), caption="../report/claims_table.rst",
+                    category="Claims"),
     params:
         run_name=RUN,
     log:
@@ -23,3 +44,26 @@ rule gather_claims:
         CONDA_ENV
     script:
         "../../scripts/gather_claims.py"
+
+
+rule claims_page:
+    input:
+        out("claims/{experiment}.json"),
+    output:
+        report(out("report/claims/{experiment}.html"), caption="../report/claims_page.rst",
+               category=lambda w: REPORT_CATEGORIES.get(w.experiment, w.experiment),
+               subcategory="Claims and verdicts"),
+    wildcard_constraints:
+        experiment="|".join(CLAIM_EXPERIMENTS) or "none",
+    params:
+        title=lambda w: f"Claims: {REPORT_CATEGORIES.get(w.experiment, w.experiment)}",
+    log:
+        log_of("claims_page", "_{experiment}"),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/claims_page.py"

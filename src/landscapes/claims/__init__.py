@@ -47,7 +47,8 @@ def _clean(value):
 
 def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
     """Run every claim of an experiment; each record says what was measured and if it holds."""
-    importlib.import_module(f"landscapes.claims.{experiment}")
+    if experiment not in REGISTRY:
+        importlib.import_module(f"landscapes.claims.{experiment}")
     records = []
     for fn in REGISTRY.get(experiment, []):
         verdict = fn(artifacts, params)
@@ -76,7 +77,7 @@ def markdown_table(records: list[dict]) -> str:
         verdict = "holds" if r["holds"] else "**fails**"
         cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
                  r["threshold"], verdict]
-        rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+        rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     held = sum(r["holds"] for r in records)
     rows.append("")
     rows.append(f"{held} of {len(records)} claims hold.")

@@ -118,7 +118,7 @@ def hessian_origin_depth3(artifacts, params):
 def modes_in_order(artifacts, params):
     m = load_npz(artifacts["saddle"])
     sigma, steps = m["sigma"], m["steps"]
-    r = int((sigma > 1e-3 * sigma[0]).sum())
+    r = int(m["n_modes"])  # the teacher's modes; the rest is noise
     in_order = []
     for s in m["strengths"]:  # per init: first step where mode i reaches half of sigma_i
         reached = s[:, :r] >= 0.5 * sigma[:r]

@@ -3,41 +3,38 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colors
 
 from landscapes.plotting import figure
 
 
-def _surface(ax, axis, z, title, xlabel, ylabel):
-    X, Y = np.meshgrid(axis, axis, indexing="xy")
-    levels = np.geomspace(max(z.min(), 1e-3), z.max(), 30)
-    cs = ax.contourf(X, Y, z, levels=levels, norm=colors.LogNorm(), cmap="viridis")
-    ax.contour(X, Y, z, levels=levels[::3], colors="white", linewidths=0.4)
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, aspect="equal")
-    return cs
-
-
 def convexity(m: dict):
     """(a) Convex in the effective weights (a, b), non-convex in the weights of the chain."""
-    fig, axes = figure(1, 2, figsize=(10, 4.6))
+    fig = figure(figsize=(11, 5))[0]
+    fig.clear()
     axis = m["axis"]
-    cs = _surface(axes[0], axis, m["bowl"], "2-3-1 linear net: loss over effective weights\n"
-                  "a = w11 v11 + w21 v12 + w31 v13,  b = w12 v11 + w22 v12 + w32 v13",
-                  "a", "b")
-    axes[0].plot(*m["teacher"], "r*", ms=10, label="global minimum")
-    axes[0].legend(loc="lower left")
-    fig.colorbar(cs, ax=axes[0], label="training loss (log scale)")
+    X, Y = np.meshgrid(axis, axis, indexing="xy")
     s = float(m["target"])
-    cs = _surface(axes[1], axis, m["chain"] + 1e-3, f"1-1-1 chain: L = 1/2 (s - w2 w1)^2, s = {s:g}",
-                  "w1", "w2")
-    w = axis[np.abs(axis) > abs(s) / axis.max()]
-    for branch in (w[w > 0], w[w < 0]):
-        axes[1].plot(branch, s / branch, "r-", lw=1.5)
-    axes[1].plot([], [], "r-", label="global minima w1 w2 = s")
-    axes[1].plot(0, 0, "wo", mec="k", ms=8, label="saddle at the origin")
-    axes[1].set(xlim=(axis[0], axis[-1]), ylim=(axis[0], axis[-1]))
-    axes[1].legend(loc="lower left")
-    fig.colorbar(cs, ax=axes[1], label="loss (log scale)")
+    panels = [
+        (m["bowl"], "a = w11 v11 + w21 v12 + w31 v13", "b = w12 v11 + w22 v12 + w32 v13",
+         "2-3-1 linear net over its effective weights:\na convex bowl"),
+        (m["chain"], "w1", "w2",
+         f"1-1-1 chain L = 1/2 (s - w2 w1)^2, s = {s:g}:\nsaddle at 0, minima on w1 w2 = s"),
+    ]
+    for i, (z, xlabel, ylabel, title) in enumerate(panels):
+        ax = fig.add_subplot(1, 2, i + 1, projection="3d")
+        ax.plot_surface(X, Y, z, cmap="viridis", rstride=1, cstride=1, linewidth=0,
+                        antialiased=True, alpha=0.9)
+        ax.contour(X, Y, z, levels=15, zdir="z", offset=z.min(), cmap="viridis", linewidths=0.6)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_zlabel("training loss")
+        ax.set_title(title)
+        ax.view_init(elev=28, azim=-60)
+    ax = fig.axes[1]
+    w = np.linspace(abs(s) / axis.max(), axis.max(), 100)
+    for sign in (1, -1):
+        ax.plot(sign * w, s / (sign * w), np.zeros_like(w), "r-", lw=2)
+    ax.plot([0], [0], [0.5 * s**2], "wo", mec="k", ms=7, zorder=10)
     return fig
 
 
@@ -100,9 +97,7 @@ def saddle(m: dict):
     ax.legend()
     ax = axes[2]
     strengths = m["strengths"][0]
-    for i, s in enumerate(m["sigma"]):
-        if s < 1e-6 * m["sigma"][0] or i >= strengths.shape[1]:
-            continue
+    for i, s in enumerate(m["sigma"][: int(m["n_modes"])]):
         ax.plot(steps, strengths[:, i], color=f"C{i}", label=f"mode {i + 1}")
         ax.axhline(s, color=f"C{i}", ls=":", lw=0.8)
     ax.set(xlabel="gradient-descent step", ylabel="u_i^T W2 W1 v_i",

@@ -1,0 +1,14 @@
+"""Gather shard tables into one table, checking that no run is missing or repeated
+(rules minima_gather and minima_spinglass_gather)."""
+
+from landscapes.provenance import step
+from landscapes.store import load_csv, save_csv
+
+with step(snakemake, __file__):  # noqa: F821
+    rows = [r for path in snakemake.input for r in load_csv(path)]  # noqa: F821
+    keys = [tuple(r[k] for k in snakemake.params.key) for r in rows]  # noqa: F821
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"shards overlap: repeated {snakemake.params.key} in the gathered rows")  # noqa: F821
+    if len(rows) != snakemake.params.expected:  # noqa: F821
+        raise ValueError(f"gathered {len(rows)} rows, expected {snakemake.params.expected}")  # noqa: F821
+    save_csv(snakemake.output[0], rows)  # noqa: F821

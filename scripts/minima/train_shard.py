@@ -1,0 +1,18 @@
+"""Train one shard of the nets of one hidden size as a batched ensemble (rule minima_train_shard)."""
+
+from landscapes import ensemble
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.store import save_csv
+from landscapes.train import TrainConfig
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    size = int(snakemake.wildcards.size)  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    seeds = ensemble.shard_seeds(p.seed, p.runs, p.shards, int(snakemake.wildcards.shard))  # noqa: F821
+    spec = {"name": "mlp", "hidden": [size], "activation": p.activation}
+    nets = ensemble.init_ensemble(spec, data, seeds)
+    ensemble.train_ensemble(nets, data, TrainConfig.from_config(p.train),
+                            name=f"size {size} shard {snakemake.wildcards.shard}")  # noqa: F821
+    save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size))  # noqa: F821

@@ -1,0 +1,23 @@
+"""Train the MLPs whose trajectories seed the critical-point search (rule saddles_train)."""
+
+import torch
+
+from landscapes import train
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.store import save_csv, save_tensors
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    cfg = train.TrainConfig.from_config({**p.train, "trajectory_every": 1,
+                                         "weight_decay": p.weight_decay})
+    params, rows = [], []
+    for run in range(p.n_runs):
+        model = train.init_model(p.model, data, p.seed + run)
+        result = train.train(model, data, cfg, p.seed + run, name=f"saddles run {run}")
+        params.append(torch.stack(result.trajectory))
+        rows += [{"run": run, **r} for r in result.metrics]
+    save_tensors(snakemake.output.trajectories, {  # noqa: F821
+        "params": torch.stack(params), "epochs": torch.tensor(result.trajectory_epochs)})
+    save_csv(snakemake.output.metrics, rows)  # noqa: F821

@@ -1,0 +1,25 @@
+"""Directions of one trained model: two random and one slice direction, and the PCA plane of
+its training trajectory (rule skips_directions)."""
+
+from landscapes import directions, train
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.store import save_tensors
+from landscapes.train import load_trajectory
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    model = train.init_model(p.spec, data, p.seed).eval()
+    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    s = dict(p.settings)
+    plane = directions.random_directions(model, p.seed, 2, **s)
+    line = directions.random_direction(model, p.seed + 1, **s)  # its own seed: a new direction
+    trajectory, epochs = load_trajectory(snakemake.input.trajectory)  # noqa: F821
+    mask = ~directions.layout(model).bias_bn_mask() if s["ignore_bias_bn"] else None
+    pca = directions.pca_directions(trajectory, directions.weights(model), 2, mask)
+    save_tensors(snakemake.output[0], {  # noqa: F821
+        "random": plane, "slice": line, "pca": pca.directions,
+        "pca_explained_variance_ratio": pca.explained_variance_ratio,
+        "pca_coordinates": pca.coordinates, "trajectory_epochs": epochs,
+    }, {"random_seed": p.seed, "slice_seed": p.seed + 1, **s})

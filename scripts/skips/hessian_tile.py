@@ -1,0 +1,26 @@
+"""One tile of a Hessian non-convexity map: extreme eigenvalues on a coarse grid over the
+plane of the contour plot (rule skips_hessian_tile)."""
+
+from landscapes import train
+from landscapes.data import Dataset
+from landscapes.directions import layout
+from landscapes.provenance import step
+from landscapes.store import load_tensors
+from landscapes.surface import Grid, extreme_eigenvalues_tile
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    h = p.hessian
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    model = train.init_model(p.spec, data, p.seed).eval()
+    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
+    plane = d["random"][:, :layout(model).dim]  # the parameter part (directions may cover state)
+    e, (na, nb) = p.extent, h["points"]
+    grid = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb))
+    start, stop = grid.rows(p.tile, h["tiles"])
+    n = h["n_samples"] or len(data.y_train)  # the split is already shuffled: a random subset
+    surface = extreme_eigenvalues_tile(model, plane, grid, start, stop, data.x_train[:n],
+                                       data.y_train[:n], h["lanczos_steps"], p.seed)
+    surface.meta = {"n_samples": n, "lanczos_steps": h["lanczos_steps"]}
+    surface.save(snakemake.output[0])  # noqa: F821

@@ -1,0 +1,28 @@
+"""One tile (a block of grid rows) of a 2D loss surface (rule skips_surface_tile)."""
+
+from landscapes import train
+from landscapes.data import Dataset
+from landscapes.provenance import step
+from landscapes.store import load_tensors
+from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
+
+with step(snakemake, __file__):  # noqa: F821
+    p = snakemake.params  # noqa: F821
+    data = Dataset.load(snakemake.input.data)  # noqa: F821
+    model = train.init_model(p.spec, data, p.seed).eval()
+    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
+    if p.plane == "random":
+        e, (na, nb) = p.surface["extent"], p.surface["points"]
+        grid, over = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb)), p.over
+    else:  # the trajectory's PCA plane; trajectories hold parameters only
+        grid = grid_around(d["pca_coordinates"].numpy(), p.trajectory["margin"],
+                           p.trajectory["points"])
+        over = "parameters"
+    start, stop = grid.rows(p.tile, p.n_tiles)
+    ev = Evaluator(model, d[p.plane], over=over, bn=p.bn_policy,
+                   points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
+                   bn_inputs=data.x_train)
+    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train))
+    surface.meta = {"plane": p.plane, "over": over, "bn_policy": p.bn_policy}
+    surface.save(snakemake.output[0])  # noqa: F821

@@ -1,0 +1,65 @@
+"""The `landscapes` command: `landscapes audit PATH` checks an artifact's provenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from landscapes import audit as audit_module
+
+AUDIT_HELP = """Print the provenance tree of an artifact under results/ down to the raw data,
+verify every recorded hash against the files on disk, the scripts and library modules against
+the checkout, and the params against the current config. Exits 1 naming each drifted item
+(missing, modified, stale input, changed code or params, unaudited file, failed reproduction),
+2 on a usage error, 0 when everything matches."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="landscapes", description="The landscapes replication "
+                                "suite's command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("audit", help="check the provenance of an artifact", description=AUDIT_HELP)
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="figure or artifact to audit; a folder audits every file in it")
+    a.add_argument("--reproduce", action="store_true",
+                   help="re-run the step that made PATH in a scratch folder and compare bytes")
+    a.add_argument("--deep", action="store_true",
+                   help="with --reproduce: re-run every step of the tree, not only the last")
+    a.add_argument("--json", action="store_true", help="print the audit as JSON")
+    a.add_argument("--configfile", help="config to compare params with "
+                   "(default: config/<run_name>.yaml of the path's results/<run_name>/)")
+    a.add_argument("--no-config", action="store_true",
+                   help="do not compare params with a config (no Snakemake run)")
+    a.add_argument("--root", help="workflow root the recorded paths are relative to "
+                   "(default: read off the sidecar)")
+    a.add_argument("--keep", action="store_true",
+                   help="with --reproduce: keep the scratch folders and print where they are")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.deep and not args.reproduce:
+        args.reproduce = True
+    try:
+        results = audit_module.audit_many(
+            audit_module.expand_paths(args.paths), root=args.root,
+            configfile=args.configfile, check_config=not args.no_config,
+            reproduce=args.reproduce, deep=args.deep, keep=args.keep)
+    except audit_module.AuditError as e:
+        print(f"landscapes audit: {e}", file=sys.stderr)
+        return 2
+    failed = any(not r.ok for r in results)
+    if not args.json:
+        for result in results:
+            print(audit_module.format_audit(result))
+            print()
+    if args.json:
+        doc = [r.to_json() for r in results]
+        print(json.dumps(doc[0] if len(doc) == 1 else doc, indent=1, sort_keys=True))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Figures of the saddle-point experiment (Dauphin et al. 2014); each takes measurements."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import cm, colors
+
+from landscapes.plotting import figure
+
+METHOD_STYLE = {  # key in optimizers.npz -> (label, colour)
+    "msgd": ("momentum SGD", "tab:blue"),
+    "newton": ("damped Newton", "tab:orange"),
+    "sfn": ("saddle-free Newton (exact)", "tab:green"),
+    "sfn_krylov": ("saddle-free Newton (Krylov)", "tab:olive"),
+}
+
+
+def accepted(m: dict, grad_cutoff: float) -> np.ndarray:
+    """Points whose gradient norm is under the cutoff: the only ones that count as critical."""
+    return np.asarray(m["grad_norm"]) < grad_cutoff
+
+
+def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
+    """Indices of points of lowest, middle and highest training error, among those under the
+    cutoff (all points when it is None); [] unless three distinct errors are there."""
+    idx = np.arange(len(m["error"]))
+    if grad_cutoff is not None:
+        idx = np.flatnonzero(accepted(m, grad_cutoff))
+    errors = np.round(np.asarray(m["error"])[idx], 9)
+    levels = np.unique(errors)
+    if len(levels) < 3:
+        return []
+    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]
+    return [first[0], first[len(first) // 2], first[-1]]
+
+
+def error_vs_index(m: dict, grad_cutoff: float, index_tol: float):
+    """Paper Fig. 1 (a, c): one dot per critical point, index on x, training error on y."""
+    fig, ax = figure(figsize=(5.6, 4.4))
+    ok = accepted(m, grad_cutoff)
+    err, index = 100 * np.asarray(m["error"]), 100 * np.asarray(m["index"])
+    logg = np.log10(np.maximum(np.asarray(m["grad_norm"]), 1e-300))
+    norm = colors.Normalize(logg.min(), max(logg.max(), logg.min() + 1))
+    cmap = plt.get_cmap("viridis")
+    ax.scatter(index[~ok], err[~ok], s=24, facecolors="none", edgecolors=cmap(norm(logg[~ok])),
+               label=f"stalled, |grad| >= {grad_cutoff:g}: not critical ({(~ok).sum()})")
+    ax.scatter(index[ok], err[ok], s=30, c=cmap(norm(logg[ok])), edgecolors="k", linewidths=0.5,
+               label=f"critical points, |grad| < {grad_cutoff:g} ({ok.sum()})")
+    fig.colorbar(cm.ScalarMappable(norm, cmap), ax=ax, label="log10 |grad| at the end point")
+    ax.set(xlabel=f"index: % of Hessian eigenvalues < -{index_tol:g}",
+           ylabel="training error (%)",
+           title="Critical points found from perturbed SGD trajectory points")
+    ax.set_xlim(left=-1)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def spectra(m: dict, grad_cutoff: float, index_tol: float):
+    """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
+    error; log y-axis, a line at zero."""
+    picks = spectrum_picks(m, grad_cutoff)
+    note = ""
+    if not picks:  # too few distinct critical points: show the searches' end points instead
+        order = np.argsort(m["error"], kind="stable")
+        picks = spectrum_picks(m, None) or [int(order[0]), int(order[len(order) // 2]),
+                                            int(order[-1])]
+        note = (f"\nfewer than 3 distinct points under |grad| < {grad_cutoff:g}: "
+                "search end points shown, NOT critical points")
+    fig, ax = figure(figsize=(6.4, 4.4))
+    eigs = np.asarray(m["eigenvalues"])[picks]
+    lim = np.abs(eigs).max()
+    bins = np.linspace(-lim, lim, 81)
+    for k, colour, label in zip(picks, ("tab:green", "tab:orange", "tab:red"),
+                                ("low", "middle", "high")):
+        e = m["eigenvalues"][k]
+        ax.hist(e, bins=bins, histtype="step", lw=1.6, color=colour,
+                label=f"{label} error {100 * m['error'][k]:.1f}%: index "
+                      f"{100 * m['index'][k]:.1f}%, median {np.median(e):.2g}, "
+                      f"|grad| {m['grad_norm'][k]:.1e}")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yscale("log")
+    ax.set(xlabel="Hessian eigenvalue", ylabel="count (log scale)",
+           title="Spectra at critical points of different error" + note)
+    ax.legend(loc="upper left", fontsize=7)
+    return fig
+
+
+def optimizers(m: dict):
+    """Paper Fig. 3 and 4: training error, most negative eigenvalue and gradient norm over
+    epochs for momentum SGD, damped Newton and saddle-free Newton; SGD switched to SFN."""
+    fig, axes = figure(2, 2, figsize=(10.5, 7.5))
+    (a_err, a_lam), (a_grad, a_sw) = axes
+    for key, (label, colour) in METHOD_STYLE.items():
+        ep = m[f"{key}_epoch"]
+        a_err.plot(ep, 100 * m[f"{key}_error"], color=colour, label=label)
+        a_lam.plot(ep, m[f"{key}_lambda_min"], color=colour, label=label)
+        a_grad.semilogy(ep, m[f"{key}_grad_norm"], color=colour, label=label)
+    a_err.set(xlabel="epoch (one Newton step = one epoch)", ylabel="training error (%)",
+              title="Training error")
+    a_lam.axhline(0, color="k", lw=0.8)
+    a_lam.set(xlabel="epoch", ylabel="most negative eigenvalue", title="Most negative eigenvalue")
+    a_grad.set(xlabel="epoch", ylabel="|grad| (log scale)", title="Gradient norm")
+    a_err.legend(fontsize=7)
+    at = int(m["switch_at"])
+    ep, loss = m["msgd_epoch"], m["msgd_loss"]
+    a_sw.plot(ep, loss, color=METHOD_STYLE["msgd"][1], label="momentum SGD throughout")
+    a_sw.plot(m["switch_epoch"], m["switch_loss"], color=METHOD_STYLE["sfn"][1],
+              label="switched to saddle-free Newton")
+    a_sw.axvline(at, color="0.5", ls="--", lw=0.8)
+    how = "plateau" if bool(m["switch_plateau_found"]) else "no plateau found: last epoch"
+    a_sw.set(xlabel="epoch", ylabel="training loss",
+             title=f"SGD, then saddle-free Newton from epoch {at} ({how})")
+    a_sw.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,251 @@
+"""`landscapes audit`: drift is named, unaudited files fail, and a re-run gives identical bytes.
+
+The workflow tests build one tiny-config figure (linear_surfaces -> linear_plot) once per
+session in a copy of the repository, then each test tampers with its own copy of that.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from landscapes import audit, cli, provenance, report, reproduce
+from landscapes.store import save_npz
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURE = "results/tiny/figures/linear/convexity.png"
+SURFACES = "results/tiny/surfaces/linear/surfaces.npz"
+
+
+def tracked_files(repo: Path) -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=repo,
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if (repo / line).is_file()]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A copy of the repository in which the tiny convexity figure has been built."""
+    root = tmp_path_factory.mktemp("built") / "repo"
+    for name in tracked_files(REPO):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", "config/tiny.yaml",
+                           "--cores", "2", "--quiet", "all", "--", FIGURE], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root
+
+
+@pytest.fixture
+def repo(built, tmp_path) -> Path:
+    """A private copy of the built repository, for a test to tamper with."""
+    root = tmp_path / "repo"
+    shutil.copytree(built, root, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    return root
+
+
+def kinds(result) -> set[tuple[str, str]]:
+    return {(f.kind, f.path) for f in result.findings}
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    code = cli.main(args)
+    return code, capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ on the tiny workflow
+
+
+@pytest.mark.workflow
+def test_clean_figure_passes_and_tree_reaches_the_measurement(built, capsys):
+    code, text = run_cli(["audit", str(built / FIGURE)], capsys)
+    assert code == 0, text
+    assert "PASS" in text and SURFACES in text and "rule linear_surfaces" in text
+    assert "params compared with config/tiny.yaml" in text
+
+    code, text = run_cli(["audit", str(built / FIGURE), "--json", "--no-config"], capsys)
+    doc = json.loads(text)
+    assert code == 0 and doc["ok"] and doc["findings"] == []
+    child = doc["tree"]["inputs"][0]
+    assert child["path"] == SURFACES and child["step"]["rule"] == "linear_surfaces"
+    assert child["step"]["params"]["settings"]["grid"] == 31
+
+
+@pytest.mark.workflow
+def test_flipped_byte_in_intermediate_artifact_is_named(repo, capsys):
+    path = repo / SURFACES
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    result = audit.audit(repo / FIGURE, check_config=False)
+    assert not result.ok
+    assert ("modified", SURFACES) in kinds(result)
+    assert ("stale", SURFACES) in kinds(result)  # the figure was drawn from other bytes
+    code, text = run_cli(["audit", str(repo / FIGURE), "--no-config"], capsys)
+    assert code == 1 and f"modified: {SURFACES}" in text
+
+
+@pytest.mark.workflow
+def test_edited_config_param_is_named(repo):
+    config = repo / "config/tiny.yaml"
+    text = config.read_text()
+    assert "grid: 31" in text
+    config.write_text(text.replace("grid: 31", "grid: 33"))
+
+    result = audit.audit(repo / FIGURE)
+    assert [f.path for f in result.findings] == [SURFACES]
+    finding = result.findings[0]
+    assert finding.kind == "params" and "settings.grid recorded 31, config now gives 33" in (
+        finding.message)
+
+
+@pytest.mark.workflow
+def test_edited_sidecar_param_is_named(repo):
+    side = repo / (SURFACES + ".prov.json")
+    record = json.loads(side.read_text())
+    record["params"]["seed"] = 1
+    side.write_text(json.dumps(record))
+
+    result = audit.audit(repo / FIGURE)
+    assert kinds(result) == {("params", SURFACES)}
+    assert "seed recorded 1, config now gives 0" in result.findings[0].message
+
+
+@pytest.mark.workflow
+def test_figure_without_sidecar_is_unaudited(repo, capsys):
+    Path(str(repo / FIGURE) + ".prov.json").unlink()
+    code, text = run_cli(["audit", str(repo / FIGURE), "--no-config"], capsys)
+    assert code == 1
+    assert "UNAUDITED" in text and f"unaudited: {FIGURE}" in text
+
+
+@pytest.mark.workflow
+def test_changed_script_and_missing_input_are_named(repo):
+    script = repo / "scripts/linear/plot.py"
+    script.write_text(script.read_text() + "\n# edited\n")
+    (repo / SURFACES).unlink()
+
+    result = audit.audit(repo / FIGURE, check_config=False)
+    assert kinds(result) == {("code", FIGURE), ("missing", SURFACES)}
+    assert "scripts/linear/plot.py" in result.findings[0].message
+
+
+@pytest.mark.workflow
+def test_reproduce_figure_gives_identical_png_and_pdf(built):
+    result = audit.audit(built / FIGURE, check_config=False, reproduce=True)
+    assert result.ok, audit.format_audit(result)
+    (rep,) = result.reproductions
+    assert rep["rule"] == "linear_plot" and rep["identical"]
+    paths = {o["path"] for o in rep["outputs"]}
+    assert paths == {FIGURE, FIGURE.replace(".png", ".pdf")}
+    assert all(o["sha256"] == o["recorded_sha256"] for o in rep["outputs"])
+
+
+@pytest.mark.workflow
+def test_reproduce_refuses_a_modified_input(repo):
+    path = repo / SURFACES
+    path.write_bytes(path.read_bytes() + b"\0")
+    result = audit.audit(repo / FIGURE, check_config=False, reproduce=True)
+    (rep,) = result.reproductions
+    assert not rep["identical"] and "changed since the step ran" in rep["summary"]
+    assert ("reproduce", FIGURE) in kinds(result)
+
+
+def test_missing_path_is_a_usage_error(tmp_path, capsys):
+    assert cli.main(["audit", str(tmp_path / "nothing.png")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ pieces
+
+
+def test_stand_in_lists_match_snakemakes_named_lists():
+    from snakemake.iocontainers import InputFiles, Params
+
+    files = InputFiles(["a", "b", "c", "d"])
+    files._set_name("data", 0)
+    files._set_name("shards", 1, end=3)
+    params = Params([{"grid": 3}, [1, 2], 5])
+    params._set_name("settings", 0)
+    params._set_name("sizes", 1)
+
+    standin = reproduce.named_list(provenance.layout(files), files=True)
+    assert list(standin) == ["a", "b", "c", "d"]
+    assert standin.data == "a" and list(standin.shards) == ["b", "c"]
+    assert dict(standin.items()).keys() == dict(files.items()).keys()
+    assert provenance.layout(standin) == provenance.layout(files)
+
+    p = reproduce.named_list(provenance.layout(params, paths=False), files=False)
+    assert p.settings == {"grid": 3} and p.sizes == [1, 2] and list(p)[2] == 5
+
+
+def test_stand_in_refuses_config_reads():
+    with pytest.raises(KeyError, match="through params"):
+        reproduce._NoConfig()["linear"]
+
+
+def test_largest_difference_of_array_files(tmp_path):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    save_npz(a, loss=np.array([1.0, 2.0, 3.0]), grid=np.arange(3))
+    save_npz(b, loss=np.array([1.0, 2.5, 3.0]), grid=np.arange(3))
+    assert reproduce.largest_difference(a, b) == (
+        "largest difference max|a - b| = 0.5 (array loss)")
+    assert reproduce.largest_difference(tmp_path / "x.png", tmp_path / "y.png") is None
+
+
+def test_params_diff_names_nested_keys():
+    diffs = audit.params_diff({"settings": {"grid": 31, "lr": 0.5}, "seed": 0},
+                              {"settings": {"grid": 33, "lr": 0.5}, "seed": 0, "new": 1})
+    assert diffs == ["new not recorded, config now gives 1",
+                     "settings.grid recorded 31, config now gives 33"]
+
+
+def test_caption_template_picks_the_text_by_wildcards(tmp_path):
+    folder = tmp_path / "report" / "linear"
+    folder.mkdir(parents=True)
+    (folder / "convexity.rst").write_text("A bowl.\n")
+    (folder / "saddle.rst").write_text("A saddle.\n")
+    template = report.caption_template(str(folder / "{figure}.rst"))
+    assert template == ("{% if snakemake.wildcards.figure == 'convexity' %}\nA bowl.\n"
+                        "{% elif snakemake.wildcards.figure == 'saddle' %}\nA saddle.\n"
+                        "{% endif %}\n")
+    assert report.caption_template(str(folder / "{figure}.txt")) is None
+
+
+def test_claims_page_shows_every_verdict_grouped_by_paper():
+    records = [{"paper": "P1", "figure": "f1", "claim": "c <1>", "paper_value": "v",
+                "measured": 0.5, "threshold": "t", "holds": True},
+               {"paper": "P2", "figure": "f2", "claim": "c2", "paper_value": "v",
+                "measured": 2.0, "threshold": "t", "holds": False}]
+    page = report.claims_html(records, "Claims", "made today")
+    assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
+    assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
+    assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "landscapes", "audit", str(tmp_path / "x.png")],
+                          cwd=REPO, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_figure_verdicts_are_matched_to_figures_and_escaped(tmp_path):
+    claims = tmp_path / "linear.json"
+    claims.write_text(json.dumps([
+        {"paper": "P", "figure": "linear/permutation (c)", "claim": "|L(P a) - L(a)| small",
+         "paper_value": "0", "measured": 0.0, "threshold": "<= 1e-6", "holds": True},
+        {"paper": "P", "figure": "linear/saddle (d)", "claim": "modes in order",
+         "paper_value": "yes", "measured": 0.5, "threshold": "= 1", "holds": False}]))
+    verdicts = report.figure_verdicts([claims, tmp_path / "absent.json"], "results/tiny")
+    assert set(verdicts) == {"results/tiny/figures/linear/permutation.png",
+                             "results/tiny/figures/linear/saddle.png"}
+    assert r"\|L(P a) - L(a)\| small" in verdicts["results/tiny/figures/linear/permutation.png"]
+    assert "* **FAILS**: modes in order" in verdicts["results/tiny/figures/linear/saddle.png"]

@@ -1,0 +1,156 @@
+"""Batched ensembles train each net exactly as it would train alone; shards cover every run."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from landscapes import ensemble
+from landscapes.claims import minima as minima_claims
+from landscapes.data import Dataset
+from landscapes.provenance import configure_runtime
+from landscapes.store import save_csv
+from landscapes.train import DivergedError, TrainConfig, evaluate, init_model, train
+
+SPEC = {"name": "mlp", "hidden": [12], "activation": "relu"}
+
+
+@pytest.fixture(scope="module")
+def data():
+    configure_runtime(1)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(250, 9, generator=g)
+    y = (x[:, :3].argmax(1) + (x[:, 3] > 1).long()) % 4
+    return Dataset(x[:200], y[:200], x[200:], y[200:], "synthetic", 4)
+
+
+def test_matches_training_each_net_alone(data):
+    # batch 32 leaves a partial last batch; the milestone checks the step schedule too
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=0.1, momentum=0.9, nesterov=True,
+                      weight_decay=1e-3, milestones=[1], gamma=0.5)
+    seeds = [5, 6, 17]
+    nets = ensemble.init_ensemble(SPEC, data, seeds)
+    history = ensemble.train_ensemble(nets, data, cfg)
+    assert [h["lr"] for h in history] == [0.1, 0.05]
+    for i, seed in enumerate(seeds):
+        model = init_model(SPEC, data, seed)
+        train(model, data, cfg, seed)
+        for alone, batched in zip(model.parameters(), nets.net_parameters(i)):
+            assert torch.allclose(alone, batched, atol=1e-5, rtol=0)
+
+
+def test_one_epoch_of_plain_sgd_within_1e_4(data):
+    cfg = TrainConfig(epochs=1, batch_size=16, lr=0.2, momentum=0.0)
+    nets = ensemble.init_ensemble({**SPEC, "hidden": [40]}, data, [0, 1])
+    ensemble.train_ensemble(nets, data, cfg)
+    model = init_model({**SPEC, "hidden": [40]}, data, 1)
+    train(model, data, cfg, 1)
+    diff = max((a - b).abs().max().item()
+               for a, b in zip(model.parameters(), nets.net_parameters(1)))
+    assert diff < 1e-4
+
+
+def test_float64_agrees_to_rounding(data):
+    # In float32 a pre-activation within rounding of zero can flip a ReLU in one of the two
+    # computations and move that net by about lr / batch; in float64 both agree to 1e-12.
+    cfg = TrainConfig(epochs=2, batch_size=25, lr=0.1, momentum=0.9)
+    d64 = Dataset(data.x_train.double(), data.y_train, data.x_test.double(), data.y_test,
+                  "synthetic64", 4)
+    nets = ensemble.init_ensemble(SPEC, d64, [0, 1, 2, 3]).to(torch.float64)
+    ensemble.train_ensemble(nets, d64, cfg)
+    for i in range(4):
+        model = init_model(SPEC, d64, i).double()
+        train(model, d64, cfg, i)
+        for alone, batched in zip(model.parameters(), nets.net_parameters(i)):
+            assert torch.allclose(alone, batched, atol=1e-12, rtol=0)
+
+
+def test_nets_do_not_influence_each_other(data):
+    cfg = TrainConfig(epochs=1, batch_size=20, lr=0.1, momentum=0.9)
+    a = ensemble.init_ensemble(SPEC, data, [3, 4])
+    b = ensemble.init_ensemble(SPEC, data, [3, 99, 100])
+    ensemble.train_ensemble(a, data, cfg)
+    ensemble.train_ensemble(b, data, cfg)
+    for pa, pb in zip(a.net_parameters(0), b.net_parameters(0)):
+        assert torch.allclose(pa, pb, atol=1e-6, rtol=0)
+    # different seeds: different initializations and different results
+    assert not torch.allclose(a.net_parameters(0)[0], a.net_parameters(1)[0])
+
+
+def test_evaluation_matches_the_lone_model(data):
+    seeds = [1, 2]
+    nets = ensemble.init_ensemble(SPEC, data, seeds)
+    loss, acc = ensemble.evaluate_ensemble(nets, data.x_test, data.y_test, max_elements=100)
+    for i, seed in enumerate(seeds):
+        ref_loss, ref_acc = evaluate(init_model(SPEC, data, seed), data.x_test, data.y_test)
+        assert math.isclose(loss[i].item(), ref_loss, rel_tol=1e-5)
+        assert acc[i].item() == ref_acc
+    rows = ensemble.ensemble_table(nets, data, 12)
+    assert [r["seed"] for r in rows] == seeds
+    assert set(rows[0]) == {"size", "seed", "train_loss", "test_loss", "train_error",
+                            "test_error"}
+    assert math.isclose(rows[1]["test_error"], 1 - acc[1].item())
+
+
+def test_divergence_names_the_net(data):
+    cfg = TrainConfig(epochs=3, batch_size=50, lr=1e6, momentum=0.9)
+    nets = ensemble.init_ensemble(SPEC, data, [7, 8])
+    with pytest.raises(DivergedError, match="seed [78] diverged at epoch"):
+        ensemble.train_ensemble(nets, data, cfg)
+
+
+def test_bad_settings_are_rejected(data):
+    with pytest.raises(ValueError, match="optimizer 'sgd' only"):
+        ensemble.train_ensemble(ensemble.init_ensemble(SPEC, data, [0]), data,
+                                TrainConfig(optimizer="adam"))
+    with pytest.raises(ValueError, match="distinct"):
+        ensemble.init_ensemble(SPEC, data, [1, 1])
+    with pytest.raises(ValueError, match="'mlp' only"):
+        ensemble.init_ensemble({"name": "resnet", "depth": 8}, data, [0])
+
+
+def test_flop_count_of_one_hidden_layer(data):
+    nets = ensemble.init_ensemble(SPEC, data, [0, 1, 2])
+    # layer 1 (9 -> 12): forward + weight gradient; layer 2 (12 -> 4): also input gradient
+    assert nets.matmul_flops(10) == 3 * 10 * (2 * 2 * 9 * 12 + 3 * 2 * 12 * 4)
+
+
+def test_shards_cover_every_run_once():
+    seeds = [s for k in range(3) for s in ensemble.shard_seeds(100, 10, 3, k)]
+    assert seeds == list(range(100, 110))
+    with pytest.raises(ValueError, match="out of range"):
+        ensemble.shard_seeds(0, 10, 3, 3)
+    with pytest.raises(ValueError, match="at least one run"):
+        ensemble.shard_seeds(0, 2, 3, 0)
+
+
+def _nets_table(tmp_path, spreads, means, noise_corr):
+    """Synthetic minima: per size, train and test loss with a given test correlation."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for size, sd, mu, rho in zip((10, 20, 40), spreads, means, noise_corr):
+        a, b = rng.standard_normal((2, 200))
+        train_l = mu - 0.3 + sd * a
+        test_l = mu + sd * (rho * a + math.sqrt(1 - rho**2) * b)
+        rows += [{"size": size, "seed": k, "train_loss": tr, "test_loss": te,
+                  "train_error": 0.1, "test_error": 0.2}
+                 for k, (tr, te) in enumerate(zip(train_l, test_l))]
+    path = tmp_path / "nets.csv"
+    save_csv(path, rows)
+    return {"nets": str(path)}
+
+
+def test_claims_hold_on_data_that_has_the_papers_shape(tmp_path):
+    art = _nets_table(tmp_path, (0.1, 0.05, 0.02), (1.0, 0.9, 0.85), (0.9, 0.6, 0.2))
+    assert minima_claims.test_loss_spread_falls(art, {}).holds
+    assert minima_claims.test_loss_mean_not_rising(art, {}).holds
+    assert minima_claims.train_test_correlation_falls(art, {}).holds
+
+
+def test_claims_fail_on_data_that_does_not(tmp_path):
+    art = _nets_table(tmp_path, (0.02, 0.05, 0.1), (0.8, 0.9, 1.0), (0.2, 0.6, 0.9))
+    assert not minima_claims.test_loss_spread_falls(art, {}).holds
+    assert not minima_claims.test_loss_mean_not_rising(art, {}).holds
+    assert not minima_claims.train_test_correlation_falls(art, {}).holds
+    assert minima_claims.inversions([3, 2, 2.5, 1]) == 1

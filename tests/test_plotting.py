@@ -1,0 +1,18 @@
+from landscapes.plotting import figure, save_figure
+
+
+def _draw(path_png, path_pdf):
+    fig, ax = figure()
+    ax.plot([0, 1, 2], [1, 0, 1], "o-", label="loss")
+    ax.legend()
+    save_figure(fig, path_png, path_pdf, {"rule": "demo", "params": '{"a": 1}'})
+
+
+def test_figures_are_byte_identical_and_carry_provenance(tmp_path):
+    _draw(tmp_path / "a.png", tmp_path / "a.pdf")
+    _draw(tmp_path / "b.png", tmp_path / "b.pdf")
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+    png, pdf = (tmp_path / "a.png").read_bytes(), (tmp_path / "a.pdf").read_bytes()
+    assert b"Rule" in png and b"demo" in png
+    assert b"rule=demo" in pdf and b"CreationDate" not in pdf
