@@ -29,10 +29,10 @@ except ConfigError as e:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear.smk"
-include: "workflow/rules/sharpness.smk"
 include: "workflow/rules/minima.smk"
 include: "workflow/rules/saddles.smk"
 include: "workflow/rules/skips.smk"
+include: "workflow/rules/sharpness.smk"
 include: "workflow/rules/report.smk"
 
 
