@@ -34,7 +34,10 @@ class Named(list):
         return self._named.items()
 
     def __getattr__(self, name):
-        return self._named[name]
+        try:
+            return self.__dict__["_named"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def test_step_writes_a_sidecar_per_output(tmp_path, monkeypatch):
@@ -46,7 +49,7 @@ def test_step_writes_a_sidecar_per_output(tmp_path, monkeypatch):
     smk = SimpleNamespace(
         rule="make", input=Named(src="in.json"), output=Named(table="out.csv", js="out.json"),
         params=Named(seed=7, settings={"a": 1}), wildcards=Named(), log=Named(log="make.log"),
-        threads=1, scriptdir=str(script.parent))
+        threads=1, resources=Named(mem_mb=100), scriptdir=str(script.parent))
     with provenance.step(smk, ".snakemake/scripts/tmpab12.make.py") as s:
         save_csv(smk.output.table, [{"a": 1, "b": 2}])
         save_json(smk.output.js, {"ok": True})
@@ -64,7 +67,8 @@ def test_step_writes_a_sidecar_per_output(tmp_path, monkeypatch):
 def test_failed_step_writes_no_sidecar(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     smk = SimpleNamespace(rule="r", input=Named(), output=Named(o="o.json"), params=Named(),
-                          wildcards=Named(), log=Named(), threads=1, scriptdir=str(tmp_path))
+                          wildcards=Named(), log=Named(), threads=1, resources=Named(),
+                          scriptdir=str(tmp_path))
     with pytest.raises(ValueError):
         with provenance.step(smk, "r.py"):
             raise ValueError("bad")
