@@ -3,10 +3,11 @@
 - `find_critical_point`: Levenberg-Marquardt on 1/2 |g|^2 (residual g, Jacobian H): steps
   -(H^2 + mu I)^-1 H g from the exact eigendecomposition, mu adapted so |g| falls. As mu -> 0
   this is Newton's step -H^+ g, attracted to critical points of every index, not only minima.
-  It can also stall where H g = 0 with g != 0 (a flat region, not a critical point): only
-  points under a stated gradient-norm cutoff count (`describe`).
-- `describe`: loss, error, gradient norm, full spectrum and index (fraction of eigenvalues
-  below -tol) of a point.
+  It can also stall where H g = 0 with g != 0 (a gradient-flat point, not a critical point):
+  only points under a stated gradient-norm cutoff count, and `gradient_curvature` tells the
+  gradient-flat end points from searches that merely ran out of steps.
+- `describe`: loss, error, gradient norm, full spectrum, index (fraction of eigenvalues
+  below -tol) and gradient curvature of a point.
 - `deep_linear_critical_values`: the closed-form critical losses of a two-layer linear net
   on whitened inputs (Baldi and Hornik 1989), to validate the finder.
 - Second-order training: `newton_direction` (damped Newton -(H + d I)^-1 g, or saddle-free
@@ -93,13 +94,26 @@ def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
     return Search(theta, norms, it, stop)
 
 
+def gradient_curvature(hessian: torch.Tensor, g: torch.Tensor,
+                       eigenvalues: torch.Tensor) -> float:
+    """|H g| / (|g| max|lambda|): how much curvature the gradient sees, relative to the
+    sharpest direction. Near 0 the gradient lies in near-null eigendirections: a
+    gradient-flat point, where |grad|^2 is stationary (H g = 0) but grad is not 0, so no
+    Newton-type finder can lower |grad| further. NaN where g or H vanishes."""
+    scale = g.norm() * eigenvalues.abs().max()
+    return (hessian @ g).norm().item() / scale.item() if scale > 0 else math.nan
+
+
 def describe(loss_fn, error_fn: Callable[[torch.Tensor], float], theta: torch.Tensor,
              index_tol: float, hessian_fn=exact_hessian) -> dict:
-    """Loss, error, gradient norm, full Hessian spectrum (ascending) and index at theta."""
+    """Loss, error, gradient norm, full Hessian spectrum (ascending), index and the
+    gradient's curvature (`gradient_curvature`) at theta."""
     loss, g = gradient(loss_fn, theta)
-    eigs = torch.linalg.eigvalsh(hessian_fn(loss_fn, theta))
+    hess = hessian_fn(loss_fn, theta)
+    eigs = torch.linalg.eigvalsh(hess)
     return {"loss": loss.item(), "error": float(error_fn(theta)), "grad_norm": g.norm().item(),
-            "eigenvalues": eigs, "index": index_of(eigs, index_tol)}
+            "eigenvalues": eigs, "index": index_of(eigs, index_tol),
+            "gradient_curvature": gradient_curvature(hess, g, eigs)}
 
 
 # ---------------------------------------------------------------- deep linear validation
@@ -277,14 +291,18 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
         s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
                                 hessian_fn=problem.hessian_fn)
         d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn)
-        d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0))
+        d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0),
+                 theta=s.theta)
         rows.append(d)
-        log.info("start %d/%d (%s): %s after %d steps, loss %.4f error %.3f |g| %.2e index %.3f",
-                 k + 1, len(starts), labels[k] if labels is not None else k, s.stop,
-                 s.iterations, d["loss"], d["error"], d["grad_norm"], d["index"])
+        log.info("start %d/%d (%s): %s after %d steps, loss %.4f error %.3f |g| %.2e index %.3f"
+                 " |Hg|/(|g||H|) %.1e", k + 1, len(starts),
+                 labels[k] if labels is not None else k, s.stop, s.iterations, d["loss"],
+                 d["error"], d["grad_norm"], d["index"], d["gradient_curvature"])
     out = {key: np.array([r[key] for r in rows]) for key in
-           ("loss", "error", "grad_norm", "index", "iterations", "stop", "start_error")}
+           ("loss", "error", "grad_norm", "index", "gradient_curvature", "iterations", "stop",
+            "start_error")}
     out["eigenvalues"] = np.stack([r["eigenvalues"].numpy() for r in rows])
+    out["theta"] = np.stack([r["theta"].numpy() for r in rows])  # the end points themselves
     return out
 
 

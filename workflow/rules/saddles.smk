@@ -17,6 +17,7 @@ SADDLES_COMMON = {
 SADDLES_CUTOFFS = {
     "grad_cutoff": SADDLES["search"]["grad_cutoff"],
     "index_tol": SADDLES["search"]["index_tol"],
+    "flat_tol": SADDLES["search"]["flat_tol"],
 }
 
 

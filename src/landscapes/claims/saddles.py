@@ -1,7 +1,8 @@
 """Claims of Dauphin et al. 2014, evaluated on the saddle-point experiment's artifacts.
 
 Every verdict states the gradient-norm cutoff and the eigenvalue tolerance it used: points with
-|grad| at or above the cutoff are flat regions, not critical points, and are left out.
+|grad| at or above the cutoff are not critical points and are left out; how many of them are
+gradient-flat (H g = 0 with g != 0, where no Newton-type search can go on) is reported.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim
-from landscapes.figures.saddles import accepted, spectrum_picks
+from landscapes.figures.saddles import accepted, gradient_flat, spectrum_picks
 from landscapes.store import load_npz
 
 PAPER = "Dauphin et al. 2014"
@@ -28,12 +29,15 @@ def error_index_correlation(artifacts, params):
     ok = accepted(m, params["grad_cutoff"])
     n = int(ok.sum())
     rho_all = float(spearmanr(m["error"], m["index"]).statistic) if len(ok) > 2 else float("nan")
+    flat = int(gradient_flat(m, params["grad_cutoff"], params["flat_tol"]).sum())
     details = {"accepted": n, "candidates": len(ok), "spearman_all_candidates": rho_all,
-               "cutoff": _cut(params)}
+               "gradient_flat": flat, "unfinished": len(ok) - n - flat,
+               "cutoff": _cut(params), "flat_tol": params["flat_tol"]}
     threshold = (f"Spearman >= {params['min_spearman']} over >= {params['min_points']} points "
                  f"with {_cut(params)}")
     if n < params["min_points"]:
-        return Verdict(f"n/a: {n} of {len(ok)} points under the cutoff", threshold, False, details)
+        return Verdict(f"n/a: {n} of {len(ok)} points under the cutoff ({flat} of the rest "
+                       "gradient-flat)", threshold, False, details)
     rho = float(spearmanr(m["error"][ok], m["index"][ok]).statistic)
     holds = bool(np.isfinite(rho) and rho >= params["min_spearman"])
     return Verdict(rho, threshold, holds, details)

@@ -21,6 +21,12 @@ def accepted(m: dict, grad_cutoff: float) -> np.ndarray:
     return np.asarray(m["grad_norm"]) < grad_cutoff
 
 
+def gradient_flat(m: dict, grad_cutoff: float, flat_tol: float) -> np.ndarray:
+    """End points over the cutoff whose gradient sees almost no curvature (|Hg| < flat_tol
+    |g| max|eigenvalue|): gradient-flat points, where a Newton-type search cannot go on."""
+    return ~accepted(m, grad_cutoff) & (np.asarray(m["gradient_curvature"]) < flat_tol)
+
+
 def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
     """Indices of points of lowest, middle and highest training error, among those under the
     cutoff (all points when it is None); [] unless three distinct errors are there."""
@@ -35,16 +41,22 @@ def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
     return [first[0], first[len(first) // 2], first[-1]]
 
 
-def error_vs_index(m: dict, grad_cutoff: float, index_tol: float):
-    """Paper Fig. 1 (a, c): one dot per critical point, index on x, training error on y."""
+def error_vs_index(m: dict, grad_cutoff: float, index_tol: float, flat_tol: float):
+    """Paper Fig. 1 (a, c): one dot per critical point, index on x, training error on y; the
+    searches' other end points drawn open, gradient-flat ones apart from unfinished ones."""
     fig, ax = figure(figsize=(5.6, 4.4))
     ok = accepted(m, grad_cutoff)
+    flat = gradient_flat(m, grad_cutoff, flat_tol)
+    rest = ~ok & ~flat
     err, index = 100 * np.asarray(m["error"]), 100 * np.asarray(m["index"])
     logg = np.log10(np.maximum(np.asarray(m["grad_norm"]), 1e-300))
     norm = colors.Normalize(logg.min(), max(logg.max(), logg.min() + 1))
     cmap = plt.get_cmap("viridis")
-    ax.scatter(index[~ok], err[~ok], s=24, facecolors="none", edgecolors=cmap(norm(logg[~ok])),
-               label=f"stalled, |grad| >= {grad_cutoff:g}: not critical ({(~ok).sum()})")
+    ax.scatter(index[flat], err[flat], s=26, facecolors="none",
+               edgecolors=cmap(norm(logg[flat])),
+               label=f"gradient-flat, |Hg| < {flat_tol:g} |g||H|: not critical ({flat.sum()})")
+    ax.scatter(index[rest], err[rest], s=30, marker="x", c=cmap(norm(logg[rest])),
+               label=f"unfinished, |grad| >= {grad_cutoff:g}: not critical ({rest.sum()})")
     ax.scatter(index[ok], err[ok], s=30, c=cmap(norm(logg[ok])), edgecolors="k", linewidths=0.5,
                label=f"critical points, |grad| < {grad_cutoff:g} ({ok.sum()})")
     fig.colorbar(cm.ScalarMappable(norm, cmap), ax=ax, label="log10 |grad| at the end point")
@@ -52,13 +64,14 @@ def error_vs_index(m: dict, grad_cutoff: float, index_tol: float):
            ylabel="training error (%)",
            title="Critical points found from perturbed SGD trajectory points")
     ax.set_xlim(left=-1)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=7)
     return fig
 
 
-def spectra(m: dict, grad_cutoff: float, index_tol: float):
+def spectra(m: dict, grad_cutoff: float, index_tol: float, flat_tol: float | None = None):
     """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
-    error; log y-axis, a line at zero."""
+    error; log y-axis, a line at zero. (`flat_tol` is accepted and unused: both critical-point
+    figures take the same settings.)"""
     picks = spectrum_picks(m, grad_cutoff)
     note = ""
     if not picks:  # too few distinct critical points: show the searches' end points instead
