@@ -23,9 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from landscapes import data, train
-from landscapes.provenance import configure_runtime
-from landscapes.sharpness import keskar_sharpness, model_sharpness
+from landscapes import data, train  # noqa: E402
+from landscapes.provenance import configure_runtime  # noqa: E402
+from landscapes.sharpness import keskar_sharpness, model_sharpness  # noqa: E402
 
 TARGET_S = 2.0
 

@@ -236,7 +236,8 @@ def cancel(jobids: list[str]) -> None:
             pass
 
 
-USAGE = "usage: local_cluster.py submit JOBSCRIPT | status JOBID | cancel JOBID... | run JOBDIR WORKDIR"
+USAGE = ("usage: local_cluster.py submit JOBSCRIPT | status JOBID | cancel JOBID... "
+         "| run JOBDIR WORKDIR")
 
 
 def main(argv: list[str]) -> int:

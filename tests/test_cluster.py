@@ -38,7 +38,8 @@ RUN_TIMEOUT_S = 900
 # Sidecar fields that differ between any two runs.
 TIMES = ("start", "end")
 
-spec = importlib.util.spec_from_file_location("local_cluster", REPO / "cluster" / "local_cluster.py")
+spec = importlib.util.spec_from_file_location("local_cluster",
+                                              REPO / "cluster" / "local_cluster.py")
 local_cluster = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(local_cluster)
 

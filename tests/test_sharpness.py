@@ -33,7 +33,8 @@ def quadratic(h, c):
 
 def test_linear_function_box_uses_abs_x_plus_one():
     # f(z) = z at x = 3: the box is |y| <= eps (3 + 1), so max f = 3 + 4 eps.
-    f = lambda z: (float(z[0]), np.ones(1))
+    def f(z):
+        return float(z[0]), np.ones(1)
     r = keskar_sharpness(f, np.array([3.0]), eps=1e-3)
     assert r.f0 == 3.0
     assert r.f_max == pytest.approx(3.004, abs=1e-12)

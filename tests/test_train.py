@@ -38,6 +38,12 @@ def test_training_learns_and_records(digits, tmp_path):
     model = train.init_model(SPEC, digits, 99)
     train.load_checkpoint(tmp_path / "m.safetensors", model)
     assert torch.equal(train.flat_params(model), result.trajectory[-1])
+    # load_trained builds the model as training did and leaves the same random state behind
+    loaded = train.load_trained(SPEC, digits, 0, tmp_path / "m.safetensors")
+    after = torch.rand(3)
+    train.init_model(SPEC, digits, 0)
+    assert torch.equal(train.flat_params(loaded), result.trajectory[-1])
+    assert torch.equal(after, torch.rand(3))
 
 
 def test_adam_weight_decay_and_schedule(digits):

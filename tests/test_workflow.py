@@ -34,6 +34,13 @@ def test_lint_is_clean():
     assert "Congratulations" in out.stdout + out.stderr, out.stdout + out.stderr
 
 
+def test_python_is_lint_clean():
+    ruff = Path(sys.executable).with_name("ruff")
+    out = subprocess.run([str(ruff), "check", "src", "scripts", "tests", "benchmarks", "cluster"],
+                         cwd=ROOT, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout[-4000:]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """The tiny config run once, end to end, in a copy of the repository."""

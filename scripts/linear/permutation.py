@@ -8,8 +8,7 @@ from landscapes.store import save_npz
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(p.model, data, p.seed)
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(p.model, data, p.seed, snakemake.input.model)  # noqa: F821
     # float64 so that "the same loss" is tested well below float32 rounding
     model = model.double()
     x, y = data.x_train.double(), data.y_train

@@ -13,4 +13,5 @@ with step(snakemake, __file__):  # noqa: F821
                           p.settings["max_steps"], name=f"spin glass N={n}")
     save_csv(snakemake.output[0], [  # noqa: F821
         {"n": n, "start": i, "energy": d.energy[i].item(), "grad_norm": d.grad_norm[i].item(),
-         "steps": int(d.steps[i]), "converged": bool(d.converged[i])} for i in range(len(d.energy))])
+         "steps": int(d.steps[i]), "converged": bool(d.converged[i])}
+        for i in range(len(d.energy))])

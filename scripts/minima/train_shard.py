@@ -1,4 +1,5 @@
-"""Train one shard of the nets of one hidden size as a batched ensemble (rule minima_train_shard)."""
+"""Train one shard of the nets of one hidden size as a batched ensemble
+(rule minima_train_shard)."""
 
 from landscapes import ensemble
 from landscapes.data import Dataset

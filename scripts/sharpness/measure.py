@@ -13,8 +13,7 @@ log = logging.getLogger(__name__)
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(dict(p.model), data, p.seed)
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
     train_loss, train_acc = train.evaluate(model, data.x_train, data.y_train)
     test_loss, test_acc = train.evaluate(model, data.x_test, data.y_test)
     results = []

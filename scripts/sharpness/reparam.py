@@ -1,4 +1,5 @@
-"""Rescale a trained ReLU net layer by a and the next by 1/a (Dinh et al.; rule sharpness_reparam)."""
+"""Rescale a trained ReLU net's layer by a and the next by 1/a (Dinh et al.;
+rule sharpness_reparam)."""
 
 from landscapes import train
 from landscapes.data import Dataset
@@ -10,8 +11,7 @@ with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     s = p.settings
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(dict(p.model), data, p.seed)
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
     result = reparametrization_sweep(model, data.x_train, data.y_train, list(s["factors"]),
                                      s["layer"], s["eps"], s["lanczos_steps"], seed=p.seed)
     save_npz(snakemake.output[0], **result)  # noqa: F821

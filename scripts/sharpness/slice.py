@@ -1,4 +1,5 @@
-"""A 1D filter-normalized slice around one minimizer (Li et al. 2018 Fig. 3; rule sharpness_slice)."""
+"""A 1D filter-normalized slice around one minimizer (Li et al. 2018 Fig. 3;
+rule sharpness_slice)."""
 
 import numpy as np
 
@@ -11,8 +12,7 @@ from landscapes.store import save_npz
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(dict(p.model), data, p.seed)
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
     curve = filter_normalized_slice(model, p.seed, p.extent, p.n_points, data.x_train,
                                     data.y_train, data.x_test, data.y_test)
     w = snakemake.wildcards  # noqa: F821

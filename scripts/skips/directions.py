@@ -10,8 +10,7 @@ from landscapes.train import load_trajectory
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(p.spec, data, p.seed).eval()
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model).eval()  # noqa: F821
     s = dict(p.settings)
     plane = directions.random_directions(model, p.seed, 2, **s)
     line = directions.random_direction(model, p.seed + 1, **s)  # its own seed: a new direction

@@ -12,8 +12,7 @@ with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     h = p.hessian
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(p.spec, data, p.seed).eval()
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model).eval()  # noqa: F821
     d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
     plane = d["random"][:, :layout(model).dim]  # the parameter part (directions may cover state)
     e, (na, nb) = p.extent, h["points"]

@@ -9,8 +9,7 @@ from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.init_model(p.spec, data, p.seed).eval()
-    train.load_checkpoint(snakemake.input.model, model)  # noqa: F821
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model).eval()  # noqa: F821
     d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
     if p.plane == "random":
         e, (na, nb) = p.surface["extent"], p.surface["points"]

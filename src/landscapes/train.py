@@ -146,6 +146,14 @@ def load_checkpoint(path, model: nn.Module) -> dict:
     return meta
 
 
+def load_trained(spec: dict, data: Dataset, seed: int, path) -> nn.Module:
+    """The model `spec` with the weights stored at `path`, built as it was for training (the
+    same seed, so the global random state afterwards is the same too)."""
+    model = init_model(spec, data, seed)
+    load_checkpoint(path, model)
+    return model
+
+
 def save_trajectory(path, result: TrainResult) -> None:
     save_tensors(path, {"params": torch.stack(result.trajectory),
                         "epochs": torch.tensor(result.trajectory_epochs)})
