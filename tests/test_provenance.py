@@ -59,6 +59,7 @@ def test_step_writes_a_sidecar_per_output(tmp_path, monkeypatch):
     assert side["inputs"]["src"][0]["sha256"] == provenance.sha256_file("in.json")
     assert side["output"]["sha256"] == provenance.sha256_file("out.csv")
     assert side["params"]["settings"] == {"a": 1} and side["script_sha256"]
+    assert side["device"] == "cpu"  # no gpu resource: the CPU
     assert {"torch", "numpy", "python"} <= set(side["versions"]) and "commit" in side["git"]
     assert (tmp_path / "out.json.prov.json").exists()
     assert "rule make started" in (tmp_path / "make.log").read_text()
@@ -73,3 +74,16 @@ def test_failed_step_writes_no_sidecar(tmp_path, monkeypatch):
         with provenance.step(smk, "r.py"):
             raise ValueError("bad")
     assert not (tmp_path / "o.json.prov.json").exists()
+
+
+def test_a_job_computes_on_a_gpu_only_when_given_one_and_torch_sees_it(caplog, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert provenance.compute_device(0).type == "cpu"
+    with caplog.at_level("WARNING"):
+        assert provenance.compute_device(1).type == "cpu"  # granted, not visible: said
+    assert "torch sees none" in caplog.text
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert provenance.compute_device(1).type == "cuda"
+    assert provenance.compute_device(0).type == "cpu"  # not given one: never takes it

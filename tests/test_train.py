@@ -66,3 +66,14 @@ def test_divergence_names_run_and_epoch(digits):
 def test_unknown_setting_rejected():
     with pytest.raises(ValueError, match="unknown training settings: lrate"):
         train.TrainConfig.from_config({"lrate": 1})
+
+
+def test_training_on_a_named_device_leaves_the_model_where_it_was(digits):
+    cfg = train.TrainConfig.from_config(CFG)
+    a = train.init_model(SPEC, digits, 3)
+    b = train.init_model(SPEC, digits, 3)
+    ra = train.train(a, digits, cfg, 3)
+    rb = train.train(b, digits, cfg, 3, device="cpu")
+    assert train.device_of(b).type == "cpu"
+    assert torch.equal(train.flat_params(a), train.flat_params(b))
+    assert ra.metrics == rb.metrics

@@ -6,10 +6,11 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
 
-with step(snakemake, __file__):  # noqa: F821
+with step(snakemake, __file__) as s:  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model).eval()  # noqa: F821
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)  # noqa: F821
+    model = model.eval().to(s.device)
     d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
     if p.plane == "random":
         e, (na, nb) = p.surface["extent"], p.surface["points"]

@@ -190,6 +190,7 @@ class Step:
         self.inputs = {name: [{"path": p, "sha256": sha256_file(p)} for p in paths]
                        for name, paths in named(smk.input).items()}
         self.outputs = named(smk.output)
+        self.device = compute_device(int(dict(smk.resources.items()).get("gpu", 0) or 0))
 
     def figure_metadata(self) -> dict[str, str]:
         """Provenance fields embedded in figure files: no times, so bytes stay reproducible."""
@@ -209,11 +210,27 @@ def configure_runtime(threads: int, seed: int | None = None) -> None:
 
     torch.set_num_threads(max(1, int(threads)))
     if torch.cuda.is_available():  # CPU kernels are deterministic already; this import is slow
+        # deterministic cuBLAS needs a fixed workspace, set before its first call
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = False
     if seed is not None:
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
+
+
+def compute_device(gpus: int = 0):
+    """Where a job computes: the first CUDA device when the job was given a GPU (its `gpu`
+    resource) and torch sees one, else the CPU. A GPU granted but not visible is logged and the
+    job goes on on the CPU (same results, slower)."""
+    import torch
+
+    if gpus and torch.cuda.is_available():
+        return torch.device("cuda")
+    if gpus:
+        log.warning("this job was given %s GPU(s) but torch sees none: computing on the CPU",
+                    gpus)
+    return torch.device("cpu")
 
 
 def _log_to(paths) -> logging.Handler | None:
@@ -254,6 +271,7 @@ def step(smk, caller_file: str):
         "seed": s.seed,
         "wildcards": s.wildcards,
         "threads": int(smk.threads),
+        "device": str(s.device),
         "inputs": s.inputs,
         "outputs": s.outputs,
         "log": [str(p) for p in smk.log],

@@ -176,7 +176,8 @@ class FoldedBatchNorm:
                 gm.graph.erase_node(node)
                 conv = modules[prev.target]
                 if conv.bias is None:
-                    conv.bias = nn.Parameter(torch.zeros(conv.weight.shape[0]))
+                    w = conv.weight
+                    conv.bias = nn.Parameter(w.new_zeros(w.shape[0]))
                 self.pairs.append((prev.target, node.target, bn.eps))
         gm.graph.lint()
         gm.delete_all_unused_submodules()
@@ -216,7 +217,7 @@ class Evaluator:
         self.model = model
         self.layout = dirs.layout(model, over)
         self.center = dirs.weights(model, over)
-        self.directions = torch.atleast_2d(directions).to(self.center.dtype)
+        self.directions = torch.atleast_2d(directions).to(self.center)  # dtype and device
         if self.directions.shape[1] != self.layout.dim:
             raise ValueError(f"directions have {self.directions.shape[1]} entries but the "
                              f"model's {over} have {self.layout.dim}")
@@ -237,7 +238,7 @@ class Evaluator:
 
     def point(self, coords) -> torch.Tensor:
         """The flat vector (in the layout's order) at grid coordinates `coords`."""
-        c = torch.as_tensor(np.asarray(coords), dtype=self.center.dtype)
+        c = torch.as_tensor(np.asarray(coords), dtype=self.center.dtype, device=self.center.device)
         return self.center + c @ self.directions
 
     def _state(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -278,7 +279,8 @@ class Evaluator:
                 m.momentum = None  # a cumulative average over the chunks
             self.model.train()
             for i in range(0, len(self.bn_inputs), self.chunk):  # updates `state` in place
-                functional_call(self.model, state, (self.bn_inputs[i:i + self.chunk],))
+                xb = self.bn_inputs[i:i + self.chunk].to(self.center.device)
+                functional_call(self.model, state, (xb,))
         finally:
             for m, mom in zip(bns, momenta):
                 m.momentum = mom
@@ -315,11 +317,12 @@ class Evaluator:
 
             def forward(xb):
                 return self._forward(prepared, xb).unsqueeze(0)
-        total = torch.zeros(len(thetas), dtype=torch.float64)
-        correct = torch.zeros(len(thetas), dtype=torch.int64)
-        for i in range(0, len(y), self.chunk):
-            yb = y[i:i + self.chunk]
-            xb = x[i:i + self.chunk]
+        device = self.center.device
+        total = torch.zeros(len(thetas), dtype=torch.float64, device=device)
+        correct = torch.zeros(len(thetas), dtype=torch.int64, device=device)
+        for i in range(0, len(y), self.chunk):  # the data stays on the CPU, a chunk at a time
+            yb = y[i:i + self.chunk].to(device)
+            xb = x[i:i + self.chunk].to(device)
             if xb.dim() == 4:  # faster convolutions on the CPU
                 xb = xb.contiguous(memory_format=torch.channels_last)
             out = forward(xb)
@@ -327,7 +330,7 @@ class Evaluator:
                                  reduction="none").view(len(thetas), -1)
             total += ce.double().sum(1)
             correct += (out.argmax(-1) == yb).sum(1)
-        return (total / len(y)).numpy(), (correct.double() / len(y)).numpy()
+        return (total / len(y)).cpu().numpy(), (correct.double() / len(y)).cpu().numpy()
 
 
 def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,
@@ -405,13 +408,15 @@ def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: G
     from landscapes.params import FlatModel
 
     flat = FlatModel(model, mode="eval")
-    directions = torch.atleast_2d(directions).to(flat.theta0.dtype)
+    device = flat.theta0.device  # the model's
+    directions = torch.atleast_2d(directions).to(flat.theta0)
+    x, y = x.to(device), y.to(device)
     coords = grid.coordinates(start, stop)
     lo, hi = np.empty(len(coords)), np.empty(len(coords))
     for i, c in enumerate(coords):
-        theta = flat.theta0 + torch.as_tensor(c, dtype=flat.theta0.dtype) @ directions
+        theta = flat.theta0 + torch.as_tensor(c).to(flat.theta0) @ directions
         matvec = hessian_matvec(flat, theta, x, y, chunk)
-        lo[i], hi[i] = extreme_eigenvalues(matvec, flat.dim, steps, seed)
+        lo[i], hi[i] = extreme_eigenvalues(matvec, flat.dim, steps, seed, device=device)
         log.info("point %d/%d at %s: lambda_min %.4g, lambda_max %.4g", i + 1, len(coords),
                  np.round(c, 3).tolist(), lo[i], hi[i])
     shape = (stop - start, *grid.shape[1:])

@@ -74,7 +74,12 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def flat_params(model: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+    """The parameters as one flat vector, on the CPU."""
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().clone()
+
+
+def device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 @torch.no_grad()
@@ -83,18 +88,36 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """Mean cross-entropy and accuracy over the whole set, model in eval mode."""
     was_training = model.training
     model.eval()
+    device = device_of(model)
     total_loss, correct = 0.0, 0
     for i in range(0, len(y), batch_size):
-        out = model(x[i:i + batch_size])
-        total_loss += F.cross_entropy(out, y[i:i + batch_size], reduction="sum").item()
-        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+        xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+        out = model(xb)
+        total_loss += F.cross_entropy(out, yb, reduction="sum").item()
+        correct += (out.argmax(1) == yb).sum().item()
     model.train(was_training)
     return total_loss / len(y), correct / len(y)
 
 
 def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
-          name: str = "run") -> TrainResult:
-    """Minibatch training with cross-entropy; the data order is drawn from `seed`."""
+          name: str = "run", device: str | torch.device | None = None) -> TrainResult:
+    """Minibatch training with cross-entropy; the data order is drawn from `seed`.
+
+    The model and each batch move to `device` (default: where the model is) for the run; the
+    model is back where it came from afterwards, and the data order is drawn on the CPU
+    whatever the device.
+    """
+    home = device_of(model)
+    device = home if device is None else torch.device(device)
+    model.to(device)
+    try:
+        return _train(model, data, cfg, seed, name, device)
+    finally:
+        model.to(home)
+
+
+def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: str,
+           device: torch.device) -> TrainResult:
     opt = make_optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, cfg.milestones, cfg.gamma)
     gen = torch.Generator().manual_seed(seed)
@@ -109,7 +132,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
         running = 0.0
         for i in range(0, n, cfg.batch_size):
             idx = perm[i:i + cfg.batch_size]
-            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+            xb, yb = data.x_train[idx].to(device), data.y_train[idx].to(device)
+            loss = F.cross_entropy(model(xb), yb)
             if not math.isfinite(loss.item()):
                 raise DivergedError(
                     f"run '{name}' diverged at epoch {epoch}: loss is {loss.item()}")
