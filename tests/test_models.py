@@ -43,3 +43,14 @@ def test_unknown_model_and_activation_named():
         models.build({"name": "transformer"}, (4,), 2)
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         models.build({"name": "mlp", "activation": "gelu"}, (4,), 2)
+
+
+def test_global_average_pool_equals_adaptive_pooling_bit_for_bit():
+    from landscapes.models import GlobalAvgPool
+
+    x = torch.randn(5, 8, 7, 9, requires_grad=True)
+    ours, ref = GlobalAvgPool()(x), torch.nn.AdaptiveAvgPool2d(1)(x)
+    assert torch.equal(ours, ref)
+    (g_ours,) = torch.autograd.grad(ours.square().sum(), x)
+    (g_ref,) = torch.autograd.grad(ref.square().sum(), x)
+    assert torch.equal(g_ours, g_ref)

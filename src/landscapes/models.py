@@ -68,6 +68,15 @@ class BasicBlock(nn.Module):
         return torch.relu(out)
 
 
+class GlobalAvgPool(nn.Module):
+    """The mean over the spatial dimensions, (N, C, H, W) -> (N, C, 1, 1): the same numbers as
+    `nn.AdaptiveAvgPool2d(1)`, whose backward has no deterministic CUDA kernel (it raises once
+    deterministic algorithms are on, as they are for every GPU job)."""
+
+    def forward(self, x):
+        return x.mean((2, 3), keepdim=True)
+
+
 class ResNet(nn.Module):
     """The CIFAR ResNet family of He et al. 2016: depth 6n+2, three stages of n blocks.
 
@@ -90,7 +99,7 @@ class ResNet(nn.Module):
                 blocks.append(BasicBlock(cin, cout, stride, shortcuts, batchnorm))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, n_classes))
+        self.head = nn.Sequential(GlobalAvgPool(), nn.Flatten(), nn.Linear(cin, n_classes))
 
     def forward(self, x):
         return self.head(self.blocks(self.stem(x)))
@@ -115,7 +124,7 @@ class VGG9(nn.Module):
                 cin = cout
         hidden = max(1, int(512 * width))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        self.classifier = nn.Sequential(GlobalAvgPool(), nn.Flatten(),
                                         nn.Linear(cin, hidden), nn.ReLU(),
                                         nn.Linear(hidden, n_classes))
 
