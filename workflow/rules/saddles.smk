@@ -19,6 +19,11 @@ SADDLES_CUTOFFS = {
     "index_tol": SADDLES["search"]["index_tol"],
     "flat_tol": SADDLES["search"]["flat_tol"],
 }
+SADDLES_PLOT_SETTINGS = {  # figure -> the settings its drawing function takes
+    "error_vs_index": SADDLES_CUTOFFS,
+    "spectra": {"grad_cutoff": SADDLES_CUTOFFS["grad_cutoff"]},
+    "optimizers": {},
+}
 
 
 localrules:
@@ -133,7 +138,7 @@ rule saddles_plot:
         figure="|".join(SADDLES_FIGURES),
     params:
         figure="{figure}",
-        settings=lambda w: SADDLES_CUTOFFS if SADDLES_FIGURES[w.figure] == "critical_points" else {},
+        settings=lambda w: SADDLES_PLOT_SETTINGS[w.figure],
     log:
         log_of("saddles_plot", "_{figure}"),
     threads: 1

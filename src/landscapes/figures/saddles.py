@@ -68,10 +68,9 @@ def error_vs_index(m: dict, grad_cutoff: float, index_tol: float, flat_tol: floa
     return fig
 
 
-def spectra(m: dict, grad_cutoff: float, index_tol: float, flat_tol: float | None = None):
+def spectra(m: dict, grad_cutoff: float):
     """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
-    error; log y-axis, a line at zero. (`flat_tol` is accepted and unused: both critical-point
-    figures take the same settings.)"""
+    error; log y-axis, a line at zero."""
     picks = spectrum_picks(m, grad_cutoff)
     note = ""
     if not picks:  # too few distinct critical points: show the searches' end points instead
