@@ -1,6 +1,7 @@
 # landscapes: one DAG that regenerates the key figures of the loss-landscape papers.
 # `snakemake --cores all` builds everything for config/default.yaml; pass
-# `--configfile config/tiny.yaml` or `config/paper.yaml` for the other scales.
+# `--configfile config/tiny.yaml` or `config/paper.yaml` (overlays merged over the default)
+# for the other scales.
 import os
 import sys
 
@@ -10,17 +11,19 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
-from landscapes.pipeline import job_environment  # noqa: E402
+from landscapes.job_environment import export_to_jobs  # noqa: E402
 
 # Jobs import the library from this checkout, whichever environment runs them.
-job_environment(workflow.basedir)
-from landscapes.config import ConfigError, validate  # noqa: E402
+export_to_jobs(workflow.basedir)
+from landscapes.config import ConfigError, fill_defaults, validate  # noqa: E402
 
 
+# The complete default; a --configfile overlay is merged over it, key by key.
 configfile: "config/default.yaml"
 
 
 try:
+    fill_defaults(config, os.path.join(workflow.basedir, "workflow/schemas"))
     validate(config, os.path.join(workflow.basedir, "workflow/schemas"))
 except ConfigError as e:
     raise WorkflowError(str(e)) from None
@@ -28,11 +31,14 @@ except ConfigError as e:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+# Each experiment declares its rules, figures and claims' inputs in its own file.
 include: "workflow/rules/linear.smk"
 include: "workflow/rules/minima.smk"
 include: "workflow/rules/saddles.smk"
 include: "workflow/rules/skips.smk"
 include: "workflow/rules/sharpness.smk"
+# One figure rule and one claims rule serve them all.
+include: "workflow/rules/experiments.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -7,8 +7,10 @@ from landscapes.store import save_csv
 with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     n = int(snakemake.wildcards.n)  # noqa: F821
-    s = spinglass.couplings(n, p.seed)
-    starts = spinglass.random_sphere(p.settings["starts"], n, p.seed + 1)
+    # Couplings and starts of replicate seed s draw from streams 2s and 2s + 1, so no two
+    # replicates share a stream.
+    s = spinglass.couplings(n, 2 * p.seed)
+    starts = spinglass.random_sphere(p.settings["starts"], n, 2 * p.seed + 1)
     d = spinglass.descend(s, starts, p.settings["lr"], p.settings["tol"],
                           p.settings["max_steps"], name=f"spin glass N={n}")
     save_csv(snakemake.output[0], [  # noqa: F821

@@ -14,8 +14,9 @@ with step(snakemake, __file__):  # noqa: F821
                                          "weight_decay": p.weight_decay})
     params, rows = [], []
     for run in range(p.n_runs):
-        model = train.init_model(p.model, data, p.seed + run)
-        result = train.train(model, data, cfg, p.seed + run, name=f"saddles run {run}")
+        seed = p.seed * p.n_runs + run  # replicate seeds share no run
+        model = train.init_model(p.model, data, seed)
+        result = train.train(model, data, cfg, seed, name=f"saddles run {run}")
         params.append(torch.stack(result.trajectory))
         rows += [{"run": run, **r} for r in result.metrics]
     save_tensors(snakemake.output.trajectories, {  # noqa: F821

@@ -3,10 +3,17 @@
 The schema is `workflow/schemas/config.schema.yaml` for the top-level keys plus one file per
 experiment section in `workflow/schemas/sections/<section>.schema.yaml`, so each paper's rules
 own their part of the config.
+
+`config/default.yaml` is the one complete config; `tiny.yaml` and `paper.yaml` are overlays
+holding only what differs, merged over it (nested mappings key by key, any other value
+replaced whole) before validation. A key the schema gives a `default` may be left out of every
+file; `fill_defaults` puts it in.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
 
 import jsonschema
@@ -74,10 +81,69 @@ def validate(config: dict, schema_dir: str | Path) -> None:
         raise ConfigError(f"invalid config:\n{lines}")
 
 
-def load(path: str | Path, schema_dir: str | Path) -> dict:
-    config = yaml.safe_load(Path(path).read_text())
+def merge(base: dict, overlay: dict) -> dict:
+    """`overlay` over `base`, as Snakemake merges config files: mappings key by key, every
+    other value (lists included) replaced whole. Neither argument is changed."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def fill_defaults(config: dict, schema_dir: str | Path) -> dict:
+    """Put in, in place, every key the schema gives a `default` and the config leaves out
+    (inside the mappings the config has, and the mappings whose keys all have defaults)."""
+    schema = load_schema(schema_dir)
+
+    def resolve(node):
+        if "$ref" in node:
+            node = schema["$defs"][node["$ref"].split("/")[-1]]
+        for part in node.get("allOf", []):
+            node = {**resolve(part), **{k: v for k, v in node.items() if k != "allOf"}}
+        return node
+
+    def fill(node, value):
+        node = resolve(node)
+        for key, sub in node.get("properties", {}).items():
+            sub = resolve(sub)
+            if key not in value and "default" in sub:
+                value[key] = copy.deepcopy(sub["default"])
+            elif key not in value and sub.get("type") == "object" and _all_defaulted(sub):
+                value[key] = {}
+            if isinstance(value.get(key), dict):
+                fill(sub, value[key])
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in set(value) - set(node.get("properties", {})):
+                if isinstance(value[key], dict):
+                    fill(extra, value[key])
+
+    def _all_defaulted(node):
+        return all("default" in resolve(s) for s in node.get("properties", {}).values()) \
+            and bool(node.get("properties"))
+
+    if isinstance(config, dict):
+        fill(schema, config)
+    return config
+
+
+def load(paths, schema_dir: str | Path) -> dict:
+    """The config the workflow runs with: each file merged over the previous one (the first
+    is config/default.yaml), schema defaults filled in, validated."""
+    config: dict = {}
+    for path in paths:
+        config = merge(config, yaml.safe_load(Path(path).read_text()) or {})
+    fill_defaults(config, schema_dir)
     validate(config, schema_dir)
     return config
+
+
+def replicate_seeds(section: dict) -> list[int]:
+    """The seeds an experiment runs over: `replicates` of them, counting up from `seed`."""
+    return [int(section["seed"]) + r for r in range(int(section.get("replicates", 1)))]
 
 
 def _rows(schema: dict, root: dict, prefix: str):
@@ -98,6 +164,8 @@ def _rows(schema: dict, root: dict, prefix: str):
               if k in schema]
     if "enum" in schema:
         limits.append("one of " + ", ".join(map(str, schema["enum"])))
+    if "default" in schema:
+        limits.append(f"default {json.dumps(schema['default'])}")
     if prefix:
         yield prefix, kind, "; ".join(limits), schema.get("description", "")
     for name, sub in schema.get("properties", {}).items():

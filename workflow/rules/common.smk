@@ -1,12 +1,15 @@
 # Helpers shared by every experiment's rules.
+from landscapes.config import replicate_seeds
+from landscapes.experiment import Experiment, Figure
 
 RUN = config["run_name"]
 RESULTS = f"results/{RUN}"
 CONDA_ENV = "../../envs/conda.yaml"
 
-# Each experiment's rule file adds its figures (built by `rule all`) and its claims file.
+# Each experiment's rule file declares itself here with `experiment(...)`.
+EXPERIMENTS = {}
+# What `rule all` builds: every figure, plus what report.smk adds.
 FIGURES = []
-CLAIMS = []
 
 
 def out(path):
@@ -19,11 +22,17 @@ def dataset(name):
     return out(f"data/{name}.safetensors")
 
 
-def figure(experiment, name):
-    """PNG and PDF paths of one figure, as named outputs `png` and `pdf`."""
-    base = out(f"figures/{experiment}/{name}")
-    return {"png": f"{base}.png", "pdf": f"{base}.pdf"}
-
-
 def log_of(rule_name, suffix=""):
     return out(f"logs/{rule_name}{suffix}.log")
+
+
+def seeds_of(name):
+    """The replicate seeds of an experiment (its section's `seed` and `replicates`)."""
+    return replicate_seeds(config[name])
+
+
+def experiment(name, category, figures, claims):
+    """Declare an experiment: its report category, its figures {name: Figure(inputs,
+    settings)} and `claims(seed)`, the artifacts its claims read for one replicate seed."""
+    EXPERIMENTS[name] = Experiment(name, category, figures, claims, seeds_of(name))
+    FIGURES.extend(out(f"figures/{name}/{figure}.png") for figure in figures)

@@ -1,31 +1,42 @@
 # The deep linear network example: convexity in effective weights, the saddle at the origin,
-# the role of the activation, and permutation symmetry.
+# the role of the activation, and permutation symmetry. One folder per replicate seed.
 
 LINEAR = config["linear"]
-# Each figure and the measurement it is drawn from.
-LINEAR_FIGURES = {
-    "convexity": out("surfaces/linear/surfaces.npz"),
-    "activations": out("surfaces/linear/surfaces.npz"),
-    "permutation": out("measurements/linear/permutation.npz"),
-    "saddle": out("measurements/linear/saddle.npz"),
-}
-FIGURES += [out(f"figures/linear/{name}.png") for name in LINEAR_FIGURES]
-CLAIMS.append(out("claims/linear.json"))
 
 
-localrules:
-    linear_plot,
-    linear_claims,
+def linear_out(kind, name, seed="{seed}"):
+    return out(f"{kind}/linear/seed{seed}/{name}")
+
+
+LINEAR_SEED = seeds_of("linear")[0]  # the figures draw the first replicate
+
+
+experiment(
+    "linear",
+    category="Deep linear networks",
+    figures={
+        "convexity": Figure({"surfaces": linear_out("surfaces", "surfaces.npz", LINEAR_SEED)}),
+        "activations": Figure({"surfaces": linear_out("surfaces", "surfaces.npz", LINEAR_SEED)}),
+        "permutation": Figure(
+            {"permutation": linear_out("measurements", "permutation.npz", LINEAR_SEED)}),
+        "saddle": Figure({"saddle": linear_out("measurements", "saddle.npz", LINEAR_SEED)}),
+    },
+    claims=lambda seed: {
+        "surfaces": linear_out("surfaces", "surfaces.npz", seed),
+        "permutation": linear_out("measurements", "permutation.npz", seed),
+        "saddle": linear_out("measurements", "saddle.npz", seed),
+    },
+)
 
 
 rule linear_surfaces:
     output:
-        out("surfaces/linear/surfaces.npz"),
+        linear_out("surfaces", "surfaces.npz"),
     params:
         settings=LINEAR["surfaces"],
-        seed=LINEAR["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("linear_surfaces"),
+        log_of("linear_surfaces", "_seed{seed}"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -40,16 +51,16 @@ rule linear_train_mlp:
     input:
         data=dataset(LINEAR["permutation"]["dataset"]),
     output:
-        model=out("models/linear/mlp.safetensors"),
-        metrics=out("metrics/linear/mlp.csv"),
+        model=linear_out("models", "mlp.safetensors"),
+        metrics=linear_out("metrics", "mlp.csv"),
     params:
         model=LINEAR["permutation"]["model"],
         train=LINEAR["permutation"]["train"],
-        seed=LINEAR["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("linear_train_mlp"),
+        log_of("linear_train_mlp", "_seed{seed}"),
     benchmark:
-        out("benchmarks/linear_train_mlp.tsv")
+        out("benchmarks/linear_train_mlp_seed{seed}.tsv")
     threads: 2
     resources:
         mem_mb=2000,
@@ -65,13 +76,13 @@ rule linear_permutation:
         data=dataset(LINEAR["permutation"]["dataset"]),
         model=rules.linear_train_mlp.output.model,
     output:
-        out("measurements/linear/permutation.npz"),
+        linear_out("measurements", "permutation.npz"),
     params:
         model=LINEAR["permutation"]["model"],
         n_alpha=LINEAR["permutation"]["n_alpha"],
-        seed=LINEAR["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("linear_permutation"),
+        log_of("linear_permutation", "_seed{seed}"),
     threads: 2
     resources:
         mem_mb=2000,
@@ -84,14 +95,14 @@ rule linear_permutation:
 
 rule linear_saddle:
     output:
-        out("measurements/linear/saddle.npz"),
+        linear_out("measurements", "saddle.npz"),
     params:
         settings=LINEAR["saddle"],
-        seed=LINEAR["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("linear_saddle"),
+        log_of("linear_saddle", "_seed{seed}"),
     benchmark:
-        out("benchmarks/linear_saddle.tsv")
+        out("benchmarks/linear_saddle_seed{seed}.tsv")
     threads: 1  # tiny matrices: more threads only add overhead
     resources:
         mem_mb=1000,
@@ -100,51 +111,3 @@ rule linear_saddle:
         CONDA_ENV
     script:
         "../../scripts/linear/saddle.py"
-
-
-rule linear_plot:
-    input:
-        lambda w: LINEAR_FIGURES[w.figure],
-    output:
-        png=report(
-            out("figures/linear/{figure}.png"),
-            caption="../report/linear/{figure}.rst",
-            category="Deep linear networks",
-        ),
-        pdf=out("figures/linear/{figure}.pdf"),
-    wildcard_constraints:
-        figure="|".join(LINEAR_FIGURES),
-    params:
-        figure="{figure}",
-    log:
-        log_of("linear_plot", "_{figure}"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/linear/plot.py"
-
-
-rule linear_claims:
-    input:
-        surfaces=rules.linear_surfaces.output[0],
-        permutation=rules.linear_permutation.output[0],
-        saddle=rules.linear_saddle.output[0],
-    output:
-        out("claims/linear.json"),
-    params:
-        experiment="linear",
-        settings={"n_inits": LINEAR["saddle"]["n_inits"]},
-    log:
-        log_of("linear_claims"),
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/evaluate_claims.py"

@@ -1,29 +1,40 @@
 # Minima of multilayer nets and the spherical spin glass (Choromanska et al. 2015): many SGD
 # runs per hidden size trained as batched ensembles in shards, spin-glass descents per N.
+# One folder per replicate seed; each replicate is a population of its own.
 
 MINIMA = config["minima"]
-# Each figure and the gathered table it is drawn from.
-MINIMA_FIGURES = {
-    "test_loss": out("metrics/minima/nets.csv"),
-    "test_vs_train": out("metrics/minima/nets.csv"),
-    "spinglass": out("measurements/minima/spinglass.csv"),
-}
-FIGURES += [out(f"figures/minima/{name}.png") for name in MINIMA_FIGURES]
-CLAIMS.append(out("claims/minima.json"))
+
+
+def minima_out(kind, name, seed="{seed}"):
+    return out(f"{kind}/minima/seed{seed}/{name}")
+
+
+MINIMA_SEED = seeds_of("minima")[0]  # the figures draw the first replicate
+experiment(
+    "minima",
+    category="Minima of multilayer nets",
+    figures={
+        "test_loss": Figure({"nets": minima_out("metrics", "nets.csv", MINIMA_SEED)}),
+        "test_vs_train": Figure({"nets": minima_out("metrics", "nets.csv", MINIMA_SEED)}),
+        "spinglass": Figure({"glass": minima_out("measurements", "spinglass.csv", MINIMA_SEED)}),
+    },
+    claims=lambda seed: {
+        "nets": minima_out("metrics", "nets.csv", seed),
+        "glass": minima_out("measurements", "spinglass.csv", seed),
+    },
+)
 
 
 localrules:
     minima_gather,
     minima_spinglass_gather,
-    minima_plot,
-    minima_claims,
 
 
 rule minima_train_shard:
     input:
         data=dataset(MINIMA["dataset"]),
     output:
-        out("metrics/minima/shards/h{size}_shard{shard}.csv"),
+        minima_out("metrics", "shards/h{size}_shard{shard}.csv"),
     wildcard_constraints:
         size=r"\d+",
         shard=r"\d+",
@@ -32,11 +43,11 @@ rule minima_train_shard:
         train=MINIMA["train"],
         runs=MINIMA["runs"],
         shards=MINIMA["shards"],
-        seed=MINIMA["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("minima_train_shard", "_h{size}_shard{shard}"),
+        log_of("minima_train_shard", "_seed{seed}_h{size}_shard{shard}"),
     benchmark:
-        out("benchmarks/minima_train_shard_h{size}_shard{shard}.tsv")
+        out("benchmarks/minima_train_shard_seed{seed}_h{size}_shard{shard}.tsv")
     threads: 2
     resources:
         mem_mb=4000,
@@ -49,15 +60,15 @@ rule minima_train_shard:
 
 rule minima_gather:
     input:
-        expand(out("metrics/minima/shards/h{size}_shard{shard}.csv"), size=MINIMA["sizes"],
-               shard=range(MINIMA["shards"])),
+        expand(minima_out("metrics", "shards/h{size}_shard{shard}.csv"), size=MINIMA["sizes"],
+               shard=range(MINIMA["shards"]), allow_missing=True),
     output:
-        MINIMA_FIGURES["test_loss"],
+        minima_out("metrics", "nets.csv"),
     params:
         key=["size", "seed"],
         expected=len(MINIMA["sizes"]) * MINIMA["runs"],
     log:
-        log_of("minima_gather"),
+        log_of("minima_gather", "_seed{seed}"),
     threads: 1
     resources:
         mem_mb=500,
@@ -70,16 +81,16 @@ rule minima_gather:
 
 rule minima_spinglass:
     output:
-        out("measurements/minima/spinglass/n{n}.csv"),
+        minima_out("measurements", "spinglass/n{n}.csv"),
     wildcard_constraints:
         n=r"\d+",
     params:
         settings=MINIMA["spinglass"],
-        seed=MINIMA["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("minima_spinglass", "_n{n}"),
+        log_of("minima_spinglass", "_seed{seed}_n{n}"),
     benchmark:
-        out("benchmarks/minima_spinglass_n{n}.tsv")
+        out("benchmarks/minima_spinglass_seed{seed}_n{n}.tsv")
     threads: 2
     resources:
         # couplings, their copy while symmetrizing, and S(w, ., .) for every start (float64)
@@ -94,14 +105,15 @@ rule minima_spinglass:
 
 rule minima_spinglass_gather:
     input:
-        expand(out("measurements/minima/spinglass/n{n}.csv"), n=MINIMA["spinglass"]["sizes"]),
+        expand(minima_out("measurements", "spinglass/n{n}.csv"), n=MINIMA["spinglass"]["sizes"],
+               allow_missing=True),
     output:
-        MINIMA_FIGURES["spinglass"],
+        minima_out("measurements", "spinglass.csv"),
     params:
         key=["n", "start"],
         expected=len(MINIMA["spinglass"]["sizes"]) * MINIMA["spinglass"]["starts"],
     log:
-        log_of("minima_spinglass_gather"),
+        log_of("minima_spinglass_gather", "_seed{seed}"),
     threads: 1
     resources:
         mem_mb=500,
@@ -110,51 +122,3 @@ rule minima_spinglass_gather:
         CONDA_ENV
     script:
         "../../scripts/minima/gather.py"
-
-
-rule minima_plot:
-    input:
-        lambda w: MINIMA_FIGURES[w.figure],
-    output:
-        png=report(
-            out("figures/minima/{figure}.png"),
-            caption="../report/minima/{figure}.rst",
-            category="Minima of multilayer nets",
-        ),
-        pdf=out("figures/minima/{figure}.pdf"),
-    wildcard_constraints:
-        figure="|".join(MINIMA_FIGURES),
-    params:
-        figure="{figure}",
-    log:
-        log_of("minima_plot", "_{figure}"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/minima/plot.py"
-
-
-rule minima_claims:
-    input:
-        nets=rules.minima_gather.output[0],
-        glass=rules.minima_spinglass_gather.output[0],
-    output:
-        out("claims/minima.json"),
-    params:
-        experiment="minima",
-        settings={"sizes": MINIMA["sizes"], "runs": MINIMA["runs"],
-                  "spinglass_sizes": MINIMA["spinglass"]["sizes"]},
-    log:
-        log_of("minima_claims"),
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/evaluate_claims.py"

@@ -2,8 +2,6 @@
 # `snakemake --report results/<run_name>/report.html` shows every figure with its caption,
 # grouped by paper (each experiment's report category), with that paper's claims and verdicts
 # beside its figures, and the whole claims table under "Claims".
-from pathlib import Path as _Path
-
 from landscapes import report as _report
 
 
@@ -13,8 +11,8 @@ report: "../report/workflow.rst"
 # Each figure's caption gets its claims' verdicts (read from the claims files when the report
 # is made); caption paths may name wildcards (`../report/<exp>/{figure}.rst`).
 _report.annotate_captions(workflow, CLAIMS, RESULTS)
-REPORT_CATEGORIES = _report.report_categories(workflow)
-CLAIM_EXPERIMENTS = [_Path(path).stem for path in CLAIMS]
+REPORT_CATEGORIES = {name: e.category for name, e in EXPERIMENTS.items()}
+CLAIM_EXPERIMENTS = list(EXPERIMENTS)
 # Built by `rule all`, so the report finds every experiment's claims page.
 FIGURES += [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
 

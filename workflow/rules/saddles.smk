@@ -1,51 +1,58 @@
 # Saddle points (Dauphin et al. 2014): critical points found from perturbed trajectory points,
 # their error against index and their spectra; damped Newton vs saddle-free Newton vs SGD.
+# One folder per replicate seed.
 
 SADDLES = config["saddles"]
-SADDLES_FIGURES = {  # figure -> measurement it draws
-    "error_vs_index": "critical_points",
-    "spectra": "critical_points",
-    "optimizers": "optimizers",
-}
-FIGURES += [out(f"figures/saddles/{name}.png") for name in SADDLES_FIGURES]
-CLAIMS.append(out("claims/saddles.json"))
 SADDLES_COMMON = {
     "model": SADDLES["model"],
     "weight_decay": SADDLES["weight_decay"],
-    "seed": SADDLES["seed"],
+    "seed": lambda w: int(w.seed),
 }
-SADDLES_CUTOFFS = {
-    "grad_cutoff": SADDLES["search"]["grad_cutoff"],
-    "index_tol": SADDLES["search"]["index_tol"],
-    "flat_tol": SADDLES["search"]["flat_tol"],
-}
-SADDLES_PLOT_SETTINGS = {  # figure -> the settings its drawing function takes
-    "error_vs_index": SADDLES_CUTOFFS,
-    "spectra": {"grad_cutoff": SADDLES_CUTOFFS["grad_cutoff"]},
-    "optimizers": {},
-}
+SADDLES_SEARCH = SADDLES["search"]
+
+
+def saddles_out(kind, name, seed="{seed}"):
+    return out(f"{kind}/saddles/seed{seed}/{name}")
+
+
+SADDLES_SEED = seeds_of("saddles")[0]  # the figures draw the first replicate
+SADDLES_POINTS = {"critical_points": saddles_out("measurements", "critical_points.npz",
+                                                 SADDLES_SEED)}
+experiment(
+    "saddles",
+    category="Saddle points",
+    figures={
+        "error_vs_index": Figure(SADDLES_POINTS, {
+            k: SADDLES_SEARCH[k] for k in ("grad_cutoff", "index_tol", "flat_tol")}),
+        "spectra": Figure(SADDLES_POINTS, {"grad_cutoff": SADDLES_SEARCH["grad_cutoff"]}),
+        "optimizers": Figure(
+            {"optimizers": saddles_out("measurements", "optimizers.npz", SADDLES_SEED)}),
+    },
+    claims=lambda seed: {
+        "critical_points": saddles_out("measurements", "critical_points.npz", seed),
+        "optimizers": saddles_out("measurements", "optimizers.npz", seed),
+    },
+)
 
 
 localrules:
     saddles_gather,
-    saddles_plot,
-    saddles_claims,
 
 
 rule saddles_train:
     input:
         data=dataset(SADDLES["dataset"]),
     output:
-        trajectories=out("models/saddles/trajectories.safetensors"),
-        metrics=out("metrics/saddles/train.csv"),
+        trajectories=saddles_out("models", "trajectories.safetensors"),
+        metrics=saddles_out("metrics", "train.csv"),
     params:
         **SADDLES_COMMON,
         train=SADDLES["train"],
         n_runs=SADDLES["n_runs"],
     log:
-        log_of("saddles_train"),
+        log_of("saddles_train", "_seed{seed}"),
     benchmark:
-        out("benchmarks/saddles_train.tsv")
+        out("benchmarks/saddles_train_seed{seed}.tsv")
     threads: 2
     resources:
         mem_mb=2000,
@@ -61,18 +68,18 @@ rule saddles_search:
         data=dataset(SADDLES["dataset"]),
         trajectories=rules.saddles_train.output.trajectories,
     output:
-        out("hessians/saddles/critical_points_{shard}.npz"),
+        saddles_out("hessians", "critical_points_{shard}.npz"),
     wildcard_constraints:
         shard=r"\d+",
     params:
         **SADDLES_COMMON,
-        search=SADDLES["search"],
+        search=SADDLES_SEARCH,
         shard=lambda w: int(w.shard),
-        n_shards=SADDLES["search"]["n_shards"],
+        n_shards=SADDLES_SEARCH["n_shards"],
     log:
-        log_of("saddles_search", "_{shard}"),
+        log_of("saddles_search", "_seed{seed}_{shard}"),
     benchmark:
-        out("benchmarks/saddles_search_{shard}.tsv")
+        out("benchmarks/saddles_search_seed{seed}_{shard}.tsv")
     threads: 1  # shards run side by side; small matrices gain little from a second thread
     resources:
         mem_mb=4000,
@@ -85,12 +92,12 @@ rule saddles_search:
 
 rule saddles_gather:
     input:
-        expand(out("hessians/saddles/critical_points_{shard}.npz"),
-               shard=range(SADDLES["search"]["n_shards"])),
+        expand(saddles_out("hessians", "critical_points_{shard}.npz"),
+               shard=range(SADDLES_SEARCH["n_shards"]), allow_missing=True),
     output:
-        out("measurements/saddles/critical_points.npz"),
+        saddles_out("measurements", "critical_points.npz"),
     log:
-        log_of("saddles_gather"),
+        log_of("saddles_gather", "_seed{seed}"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -106,14 +113,14 @@ rule saddles_compare:
         data=dataset(SADDLES["dataset"]),
         trajectories=rules.saddles_train.output.trajectories,
     output:
-        out("measurements/saddles/optimizers.npz"),
+        saddles_out("measurements", "optimizers.npz"),
     params:
         **SADDLES_COMMON,
         compare=SADDLES["compare"],
     log:
-        log_of("saddles_compare"),
+        log_of("saddles_compare", "_seed{seed}"),
     benchmark:
-        out("benchmarks/saddles_compare.tsv")
+        out("benchmarks/saddles_compare_seed{seed}.tsv")
     threads: 2
     resources:
         mem_mb=4000,
@@ -122,51 +129,3 @@ rule saddles_compare:
         CONDA_ENV
     script:
         "../../scripts/saddles/compare.py"
-
-
-rule saddles_plot:
-    input:
-        lambda w: out(f"measurements/saddles/{SADDLES_FIGURES[w.figure]}.npz"),
-    output:
-        png=report(
-            out("figures/saddles/{figure}.png"),
-            caption="../report/saddles/{figure}.rst",
-            category="Saddle points",
-        ),
-        pdf=out("figures/saddles/{figure}.pdf"),
-    wildcard_constraints:
-        figure="|".join(SADDLES_FIGURES),
-    params:
-        figure="{figure}",
-        settings=lambda w: SADDLES_PLOT_SETTINGS[w.figure],
-    log:
-        log_of("saddles_plot", "_{figure}"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/saddles/plot.py"
-
-
-rule saddles_claims:
-    input:
-        critical_points=rules.saddles_gather.output[0],
-        optimizers=rules.saddles_compare.output[0],
-    output:
-        out("claims/saddles.json"),
-    params:
-        experiment="saddles",
-        settings={**SADDLES_CUTOFFS, **SADDLES["claims"]},
-    log:
-        log_of("saddles_claims"),
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/evaluate_claims.py"

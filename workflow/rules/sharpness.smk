@@ -1,9 +1,10 @@
 # Large-batch training and sharp minima (Keskar et al. 2017) and its critics: weight scale
 # (Li et al. 2018, section 5) and reparametrization (Dinh et al. 2017).
 #
-# A run is {net}/b{batch}_wd{wd}_s{seed}: a network of `networks`, trained with batch size
-# `batch`, weight decay `wd` and seed `seed`. SB is the network's train.batch_size, LB its
-# large_batch.
+# A run is {net}/b{batch}_wd{wd}_s{seed} (names.SharpRun): a network of `networks`, trained
+# with batch size `batch`, weight decay `wd` and replicate seed `seed`. SB is the network's
+# train.batch_size, LB its large_batch. Claims are evaluated per seed; the figures draw
+# Keskar's runs over every seed and the rest at the first.
 
 include: "sharpness_runs.smk"
 
@@ -17,16 +18,15 @@ wildcard_constraints:
 
 localrules:
     sharpness_summary,
-    sharpness_plot,
-    sharpness_claims,
+    sharpness_seed_summary,
 
 
 rule sharpness_train:
     input:
         data=lambda w: dataset(SHARP_NETS[w.net]["dataset"]),
     output:
-        model=out("models/sharpness/{net}/b{batch}_wd{wd}_s{seed}.safetensors"),
-        metrics=out("metrics/sharpness/{net}/b{batch}_wd{wd}_s{seed}.json"),
+        model=sharp_path("models", "{net}/b{batch}_wd{wd}_s{seed}.safetensors"),
+        metrics=sharp_path("metrics", "{net}/b{batch}_wd{wd}_s{seed}.json"),
     params:
         model=lambda w: SHARP_NETS[w.net]["model"],
         train=sharp_train_config,
@@ -51,7 +51,7 @@ rule sharpness_measure:
         model=rules.sharpness_train.output.model,
         metrics=rules.sharpness_train.output.metrics,
     output:
-        out("measurements/sharpness/{net}/b{batch}_wd{wd}_s{seed}.json"),
+        sharp_path("measurements", "{net}/b{batch}_wd{wd}_s{seed}.json"),
     params:
         model=lambda w: SHARP_NETS[w.net]["model"],
         metric=SHARP["metric"],
@@ -76,10 +76,10 @@ rule sharpness_measure:
 rule sharpness_interpolate:
     input:
         data=lambda w: dataset(SHARP_NETS[w.net]["dataset"]),
-        sb=lambda w: out(f"models/sharpness/{w.net}/b{sharp_sb(w.net)}_wd{w.wd}_s{w.seed}.safetensors"),
-        lb=lambda w: out(f"models/sharpness/{w.net}/b{sharp_lb(w.net)}_wd{w.wd}_s{w.seed}.safetensors"),
+        sb=lambda w: sharp_path("models", f"{sharp_run(w.net, sharp_sb(w.net), w.seed, w.wd)}.safetensors"),
+        lb=lambda w: sharp_path("models", f"{sharp_run(w.net, sharp_lb(w.net), w.seed, w.wd)}.safetensors"),
     output:
-        out("measurements/sharpness/{net}/interp_wd{wd}_s{seed}.npz"),
+        sharp_path("measurements", "{net}/interp_wd{wd}_s{seed}.npz"),
     params:
         model=lambda w: SHARP_NETS[w.net]["model"],
         alphas=SHARP["parametric"],
@@ -101,7 +101,7 @@ rule sharpness_slice:
         data=lambda w: dataset(SHARP_NETS[w.net]["dataset"]),
         model=rules.sharpness_train.output.model,
     output:
-        out("measurements/sharpness/{net}/slice_b{batch}_wd{wd}_s{seed}.npz"),
+        sharp_path("measurements", "{net}/slice_b{batch}_wd{wd}_s{seed}.npz"),
     params:
         model=lambda w: SHARP_NETS[w.net]["model"],
         n_points=SHARP["li"]["n_points"],
@@ -122,17 +122,17 @@ rule sharpness_slice:
 rule sharpness_reparam:
     input:
         data=dataset(SHARP_NETS[SHARP["reparam"]["network"]]["dataset"]),
-        model=out(f"models/sharpness/{sharp_run(SHARP['reparam']['network'], sharp_sb(SHARP['reparam']['network']), SHARP['reparam']['seed'])}.safetensors"),
+        model=lambda w: sharp_reparam_model(int(w.seed)),
     output:
-        out("measurements/sharpness/reparam.npz"),
+        sharp_path("measurements", "reparam_s{seed}.npz"),
     params:
         model=SHARP_NETS[SHARP["reparam"]["network"]]["model"],
         settings=SHARP["reparam"],
-        seed=SHARP["reparam"]["seed"],
+        seed=lambda w: int(w.seed),
     log:
-        log_of("sharpness_reparam"),
+        log_of("sharpness_reparam", "_s{seed}"),
     benchmark:
-        out("benchmarks/sharpness_reparam.tsv")
+        out("benchmarks/sharpness_reparam_s{seed}.tsv")
     threads: SHARP["threads"]
     resources:
         mem_mb=4000,
@@ -143,18 +143,18 @@ rule sharpness_reparam:
         "../../scripts/sharpness/reparam.py"
 
 
+# Keskar's Tables 2-4 over every replicate seed (mean and std), for the figures.
 rule sharpness_summary:
     input:
-        measures=[out(f"measurements/sharpness/{r}.json") for r in sharp_measured_runs()],
-        li=[out(f"metrics/sharpness/{r}.json") for r in sharp_li_runs()],
+        **sharp_summary_inputs(SHARP_SEEDS),
     output:
-        json=out("measurements/sharpness/summary.json"),
-        csv=out("measurements/sharpness/table.csv"),
-        md=out("measurements/sharpness/table.md"),
+        json=sharp_path("measurements", "summary.json"),
+        csv=sharp_path("measurements", "table.csv"),
+        md=sharp_path("measurements", "table.md"),
     params:
         keskar=SHARP["keskar"],
         eps=SHARP["metric"]["eps"],
-        sweep=SHARP["sweep"],
+        sweep={**SHARP["sweep"], "seed": SHARP_SEEDS[0]},
         li=SHARP["li"],
         sb={net: sharp_sb(net) for net in SHARP_NETS},
         lb={net: sharp_lb(net) for net in SHARP_NETS},
@@ -170,63 +170,43 @@ rule sharpness_summary:
         "../../scripts/sharpness/summary.py"
 
 
-SHARP_FIGURE_INPUTS = {
-    "parametric": {"interps": sharp_keskar_interps()},
-    "sharpness": {"summary": rules.sharpness_summary.output.json},
-    "sweep": {"summary": rules.sharpness_summary.output.json},
-    "weight_decay": {"summary": rules.sharpness_summary.output.json,
-                     "interps": sharp_li_interps(), "slices": sharp_li_slices()},
-    "reparam": {"reparam": rules.sharpness_reparam.output[0]},
-}
-
-
-rule sharpness_plot:
+# The same tables at one replicate seed, for that seed's claims.
+use rule sharpness_summary as sharpness_seed_summary with:
     input:
-        unpack(lambda w: SHARP_FIGURE_INPUTS[w.figure]),
+        unpack(lambda w: sharp_summary_inputs([int(w.seed)])),
     output:
-        png=report(
-            out("figures/sharpness/{figure}.png"),
-            caption="../report/sharpness/{figure}.rst",
-            category="Sharp minima",
-        ),
-        pdf=out("figures/sharpness/{figure}.pdf"),
-    wildcard_constraints:
-        figure="|".join(SHARP_FIGURES),
+        json=sharp_path("measurements", "seed{seed}/summary.json"),
+        csv=sharp_path("measurements", "seed{seed}/table.csv"),
+        md=sharp_path("measurements", "seed{seed}/table.md"),
     params:
-        figure="{figure}",
+        keskar=SHARP["keskar"],
+        eps=SHARP["metric"]["eps"],
+        sweep=lambda w: {**SHARP["sweep"], "seed": int(w.seed)},
+        li=SHARP["li"],
+        sb={net: sharp_sb(net) for net in SHARP_NETS},
+        lb={net: sharp_lb(net) for net in SHARP_NETS},
     log:
-        log_of("sharpness_plot", "_{figure}"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/sharpness/plot.py"
+        log_of("sharpness_seed_summary", "_s{seed}"),
 
 
-rule sharpness_claims:
-    input:
-        summary=rules.sharpness_summary.output.json,
-        parametric=sharp_keskar_interps(),
-        li_interps=sharp_li_interps(),
-        li_slices=sharp_li_slices(),
-        reparam=rules.sharpness_reparam.output[0],
-    output:
-        out("claims/sharpness.json"),
-    params:
-        experiment="sharpness",
-        settings={"keskar": SHARP["keskar"], "eps": SHARP["metric"]["eps"],
-                  "weight_decays": SHARP["li"]["weight_decays"], "li_network": SHARP["li"]["network"],
-                  "radius": 0.25},
-    log:
-        log_of("sharpness_claims"),
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/evaluate_claims.py"
+SHARP_SEED = SHARP_SEEDS[0]
+SHARP_SUMMARY = rules.sharpness_summary.output.json
+experiment(
+    "sharpness",
+    category="Sharp minima",
+    figures={
+        "parametric": Figure({"interps": sharp_keskar_interps(SHARP_SEED)}),
+        "sharpness": Figure({"summary": SHARP_SUMMARY}),
+        "sweep": Figure({"summary": SHARP_SUMMARY}),
+        "weight_decay": Figure({"summary": SHARP_SUMMARY, "interps": sharp_li_interps(SHARP_SEED),
+                                "slices": sharp_li_slices(SHARP_SEED)}),
+        "reparam": Figure({"reparam": sharp_path("measurements", f"reparam_s{SHARP_SEED}.npz")}),
+    },
+    claims=lambda seed: {
+        "summary": sharp_path("measurements", f"seed{seed}/summary.json"),
+        "parametric": sharp_keskar_interps(seed),
+        "li_interps": sharp_li_interps(seed),
+        "li_slices": sharp_li_slices(seed),
+        "reparam": sharp_path("measurements", f"reparam_s{seed}.npz"),
+    },
+)

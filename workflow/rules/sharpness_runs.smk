@@ -1,11 +1,11 @@
 # Runs of the sharp-minima experiment and the config checks they need (helpers of
-# sharpness.smk; kept apart so that rule files hold rules).
+# sharpness.smk; kept apart so that rule files hold rules). A run is a names.SharpRun:
+# <net>/b<batch>_wd<weight decay>_s<seed>. Every replicate seed has its own runs.
+from landscapes.names import SharpRun, interp_id
 
 SHARP = config["sharpness"]
 SHARP_NETS = SHARP["networks"]
-SHARP_FIGURES = ["parametric", "sharpness", "sweep", "weight_decay", "reparam"]
-FIGURES += [out(f"figures/sharpness/{name}.png") for name in SHARP_FIGURES]
-CLAIMS.append(out("claims/sharpness.json"))
+SHARP_SEEDS = seeds_of("sharpness")
 
 for _name in [*SHARP["keskar"], SHARP["sweep"]["network"], SHARP["li"]["network"],
               SHARP["reparam"]["network"]]:
@@ -18,14 +18,8 @@ for _name, _net in SHARP_NETS.items():
                             f"'{_net['dataset']}' is not under datasets")
 
 
-def sharp_wd(value):
-    """Weight decay as it appears in paths: 0, 0.0005."""
-    return f"{float(value):g}"
-
-
-def sharp_run(net, batch, seed, wd=None):
-    wd = SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
-    return f"{net}/b{batch}_wd{sharp_wd(wd)}_s{seed}"
+def sharp_path(kind, name):
+    return out(f"{kind}/sharpness/{name}")
 
 
 def sharp_sb(net):
@@ -36,30 +30,37 @@ def sharp_lb(net):
     return SHARP_NETS[net]["large_batch"]
 
 
-def sharp_keskar_runs():
+def sharp_run(net, batch, seed, wd=None):
+    wd = SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
+    return SharpRun(net, int(batch), float(wd), int(seed))
+
+
+def sharp_keskar_runs(seeds):
     return [sharp_run(net, b, seed) for net in SHARP["keskar"]
-            for b in (sharp_sb(net), sharp_lb(net)) for seed in SHARP["seeds"]]
+            for b in (sharp_sb(net), sharp_lb(net)) for seed in seeds]
 
 
-def sharp_sweep_runs():
+def sharp_sweep_runs(seed):
     net = SHARP["sweep"]["network"]
-    return [sharp_run(net, b, SHARP["sweep"]["seed"]) for b in SHARP["sweep"]["batch_sizes"]]
+    return [sharp_run(net, b, seed) for b in SHARP["sweep"]["batch_sizes"]]
 
 
-def sharp_li_runs():
+def sharp_li_runs(seed):
     li = SHARP["li"]
     net = li["network"]
-    return [sharp_run(net, b, li["seed"], wd) for wd in li["weight_decays"]
+    return [sharp_run(net, b, seed, wd) for wd in li["weight_decays"]
             for b in (sharp_sb(net), sharp_lb(net))]
 
 
-def sharp_measured_runs():
-    return sorted(set(sharp_keskar_runs() + sharp_sweep_runs()))
+def sharp_measured_runs(seeds):
+    """Keskar's runs at every seed given; the sweep's at the first (so a summary over all
+    seeds keeps one sweep, as the paper's Fig. 4)."""
+    return sorted(set(sharp_keskar_runs(seeds) + sharp_sweep_runs(seeds[0])), key=str)
 
 
 def sharp_interp(net, seed, wd=None):
     wd = SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
-    return out(f"measurements/sharpness/{net}/interp_wd{sharp_wd(wd)}_s{seed}.npz")
+    return sharp_path("measurements", f"{interp_id(net, wd, seed)}.npz")
 
 
 def sharp_train_config(w):
@@ -69,16 +70,28 @@ def sharp_train_config(w):
     return cfg
 
 
-def sharp_li_slices():
-    # a run "net/b32_wd0_s0" has its slice at "net/slice_b32_wd0_s0"
-    return [out("measurements/sharpness/{}/slice_{}.npz".format(*r.split("/", 1)))
-            for r in sharp_li_runs()]
+def sharp_li_slices(seed):
+    return [sharp_path("measurements", f"{r.slice_id}.npz") for r in sharp_li_runs(seed)]
 
 
-def sharp_li_interps():
+def sharp_li_interps(seed):
     li = SHARP["li"]
-    return [sharp_interp(li["network"], li["seed"], wd) for wd in li["weight_decays"]]
+    return [sharp_interp(li["network"], seed, wd) for wd in li["weight_decays"]]
 
 
-def sharp_keskar_interps():
-    return [sharp_interp(net, SHARP["seeds"][0]) for net in SHARP["keskar"]]
+def sharp_keskar_interps(seed):
+    return [sharp_interp(net, seed) for net in SHARP["keskar"]]
+
+
+def sharp_reparam_model(seed):
+    net = SHARP["reparam"]["network"]
+    return sharp_path("models", f"{sharp_run(net, sharp_sb(net), seed)}.safetensors")
+
+
+def sharp_summary_inputs(seeds):
+    """The measurements a summary over `seeds` reads: Keskar's runs and the sweep's as
+    measurements, the weight-decay runs' training metrics (at the first seed)."""
+    return {
+        "measures": [sharp_path("measurements", f"{r}.json") for r in sharp_measured_runs(seeds)],
+        "li": [sharp_path("metrics", f"{r}.json") for r in sharp_li_runs(seeds[0])],
+    }

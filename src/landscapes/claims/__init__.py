@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
@@ -63,6 +64,58 @@ def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
     return records
 
 
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
+    """One record per claim from its records at each replicate seed. It holds only if it
+    holds at every seed (the strong form); `held` of `n` says how often it did, `per_seed`
+    keeps each seed's value and verdict, `spread` the range of the numeric values, and
+    `measured` is their median (the one value when there is one seed)."""
+    if not per_seed:
+        raise ValueError("no replicate seeds to combine")
+    seeds = sorted(per_seed)
+    ids = [r["id"] for r in per_seed[seeds[0]]]
+    for seed in seeds:
+        if [r["id"] for r in per_seed[seed]] != ids:
+            raise ValueError(f"seed {seed} evaluated other claims than seed {seeds[0]}")
+    combined = []
+    for i in range(len(ids)):
+        records = [per_seed[seed][i] for seed in seeds]
+        values = [r["measured"] for r in records]
+        held = sum(bool(r["holds"]) for r in records)
+        record = dict(records[0], seeds=seeds, n=len(seeds), held=held,
+                      holds=held == len(seeds),
+                      per_seed=[{"seed": seed, "measured": r["measured"], "holds": r["holds"],
+                                 "threshold": r["threshold"], "details": r["details"]}
+                                for seed, r in zip(seeds, records)])
+        if len(seeds) > 1 and all(_numeric(v) for v in values):
+            record["measured"] = float(statistics.median(values))
+            record["spread"] = {"min": float(min(values)), "max": float(max(values)),
+                                "std": float(statistics.pstdev(values))}
+        elif len(seeds) > 1:
+            record["measured"] = "; ".join(f"seed {s}: {fmt(v)}" for s, v in zip(seeds, values))
+        combined.append(record)
+    return combined
+
+
+def verdict_text(record: dict) -> str:
+    """'holds', or 'fails'; over several seeds 'holds in k of n seeds' as well."""
+    word = "holds" if record["holds"] else "fails"
+    n = record.get("n", 1)
+    return word if n == 1 else f"{word} (holds in {record['held']} of {n} seeds)"
+
+
+def measured_text(record: dict) -> str:
+    """The measured value; over several seeds their median with the range."""
+    spread = record.get("spread")
+    if spread is None:
+        return fmt(record["measured"])
+    return (f"{fmt(record['measured'])} (median of {record['n']} seeds; "
+            f"{fmt(spread['min'])} to {fmt(spread['max'])})")
+
+
 def fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -74,8 +127,8 @@ def markdown_table(records: list[dict]) -> str:
     head = "| paper | figure | claim | paper's value | measured | threshold | verdict |"
     rows = [head, "|" + "---|" * 7]
     for r in records:
-        verdict = "holds" if r["holds"] else "**fails**"
-        cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
+        verdict = verdict_text(r) if r["holds"] else f"**{verdict_text(r)}**"
+        cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], measured_text(r),
                  r["threshold"], verdict]
         rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     held = sum(r["holds"] for r in records)

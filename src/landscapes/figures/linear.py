@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from landscapes.plotting import figure
+from landscapes.store import load_npz
 
 
-def convexity(m: dict):
+def convexity(artifacts: dict, settings: dict):
     """(a) Convex in the effective weights (a, b), non-convex in the weights of the chain."""
+    m = load_npz(artifacts["surfaces"])
     fig = figure(figsize=(11, 5))[0]
     fig.clear()
     axis = m["axis"]
@@ -38,8 +40,9 @@ def convexity(m: dict):
     return fig
 
 
-def activations(m: dict):
+def activations(artifacts: dict, settings: dict):
     """(b) Two first-layer weights of a fitted 2-3-1 net: linear vs sigmoid activations."""
+    m = load_npz(artifacts["surfaces"])
     fig, axes = figure(1, 2, figsize=(10, 4.6))
     axis = m["axis"]
     for ax, act in zip(axes, ("linear", "sigmoid")):
@@ -57,8 +60,9 @@ def activations(m: dict):
     return fig
 
 
-def permutation(m: dict):
+def permutation(artifacts: dict, settings: dict):
     """(c) Loss along the straight line from a trained net to its hidden-unit permutation."""
+    m = load_npz(artifacts["permutation"])
     fig, ax = figure(figsize=(6, 4))
     ax.plot(m["alphas"], m["loss"], "o-", ms=3, label="training loss")
     ax.axhline(float(m["loss_original"]), color="gray", ls="--", lw=0.8)
@@ -73,8 +77,9 @@ def permutation(m: dict):
     return fig
 
 
-def saddle(m: dict):
+def saddle(artifacts: dict, settings: dict):
     """(d) Hessian spectrum at the origin, and learning from small weights."""
+    m = load_npz(artifacts["saddle"])
     fig, axes = figure(1, 3, figsize=(15, 4.4))
     ax = axes[0]
     eig2, eig3 = m["eig_depth2"], m["eig_depth3"]

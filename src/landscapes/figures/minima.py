@@ -11,6 +11,7 @@ import numpy as np
 
 from landscapes.plotting import figure
 from landscapes.spinglass import GROUND_STATE, THRESHOLD
+from landscapes.store import load_csv
 
 
 def columns(rows: list[dict], group: str, *fields: str) -> dict[int, dict[str, np.ndarray]]:
@@ -35,8 +36,9 @@ def _histograms(ax, groups: dict[int, np.ndarray], label: str, bins: int = 40):
     ax.set_ylabel("density")
 
 
-def test_loss(nets: list[dict]):
+def test_loss(artifacts: dict, settings: dict):
     """Paper Fig. 2 (right): test loss of the minima SGD found, one histogram per hidden size."""
+    nets = load_csv(artifacts["nets"])
     g = columns(nets, "size", "test_loss")
     fig, axes = figure(2, 1, figsize=(7, 6.5), sharex=True,
                        gridspec_kw={"height_ratios": [2, 1.2]})
@@ -53,8 +55,9 @@ def test_loss(nets: list[dict]):
     return fig
 
 
-def test_vs_train(nets: list[dict]):
+def test_vs_train(artifacts: dict, settings: dict):
     """Test vs train loss of every minimum, one panel per hidden size, with Pearson's r."""
+    nets = load_csv(artifacts["nets"])
     g = columns(nets, "size", "train_loss", "test_loss")
     fig, axes = figure(1, len(g), figsize=(3.0 * len(g), 3.3), squeeze=False)
     for ax, (k, v), c in zip(axes[0], g.items(), _colors(len(g))):
@@ -69,8 +72,9 @@ def test_vs_train(nets: list[dict]):
     return fig
 
 
-def spinglass(glass: list[dict]):
+def spinglass(artifacts: dict, settings: dict):
     """Paper Fig. 2 (left): H/N at the minima projected descent found, one histogram per N."""
+    glass = load_csv(artifacts["glass"])
     g = columns(glass, "n", "energy")
     fig, ax = figure(figsize=(7, 4.5))
     _histograms(ax, {k: v["energy"] for k, v in g.items()}, "N")

@@ -1,4 +1,5 @@
-"""Figures of the saddle-point experiment (Dauphin et al. 2014); each takes measurements."""
+"""Figures of the saddle-point experiment (Dauphin et al. 2014); each takes the artifacts
+(`critical_points`, `optimizers`: npz paths) and the search's cutoffs as settings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 from matplotlib import cm, colors
 
 from landscapes.plotting import figure
+from landscapes.store import load_npz
 
 METHOD_STYLE = {  # key in optimizers.npz -> (label, colour)
     "msgd": ("momentum SGD", "tab:blue"),
@@ -41,9 +43,12 @@ def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
     return [first[0], first[len(first) // 2], first[-1]]
 
 
-def error_vs_index(m: dict, grad_cutoff: float, index_tol: float, flat_tol: float):
+def error_vs_index(artifacts: dict, settings: dict):
     """Paper Fig. 1 (a, c): one dot per critical point, index on x, training error on y; the
     searches' other end points drawn open, gradient-flat ones apart from unfinished ones."""
+    m = load_npz(artifacts["critical_points"])
+    grad_cutoff, index_tol = settings["grad_cutoff"], settings["index_tol"]
+    flat_tol = settings["flat_tol"]
     fig, ax = figure(figsize=(5.6, 4.4))
     ok = accepted(m, grad_cutoff)
     flat = gradient_flat(m, grad_cutoff, flat_tol)
@@ -68,9 +73,11 @@ def error_vs_index(m: dict, grad_cutoff: float, index_tol: float, flat_tol: floa
     return fig
 
 
-def spectra(m: dict, grad_cutoff: float):
+def spectra(artifacts: dict, settings: dict):
     """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
     error; log y-axis, a line at zero."""
+    m = load_npz(artifacts["critical_points"])
+    grad_cutoff = settings["grad_cutoff"]
     picks = spectrum_picks(m, grad_cutoff)
     note = ""
     if not picks:  # too few distinct critical points: show the searches' end points instead
@@ -98,9 +105,10 @@ def spectra(m: dict, grad_cutoff: float):
     return fig
 
 
-def optimizers(m: dict):
+def optimizers(artifacts: dict, settings: dict):
     """Paper Fig. 3 and 4: training error, most negative eigenvalue and gradient norm over
     epochs for momentum SGD, damped Newton and saddle-free Newton; SGD switched to SFN."""
+    m = load_npz(artifacts["optimizers"])
     fig, axes = figure(2, 2, figsize=(10.5, 7.5))
     (a_err, a_lam), (a_grad, a_sw) = axes
     for key, (label, colour) in METHOD_STYLE.items():

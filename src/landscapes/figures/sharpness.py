@@ -43,7 +43,7 @@ def _legend(ax, acc):
     ax.legend(h1 + h2, l1 + l2, loc="center left", fontsize=7)
 
 
-def parametric(artifacts: dict):
+def parametric(artifacts: dict, settings: dict):
     """Keskar et al. Fig. 3: f(alpha x_LB + (1 - alpha) x_SB), one panel per network."""
     curves = [load_npz(p) for p in _paths(artifacts["interps"])]
     fig, axes = figure(1, len(curves), figsize=(5.2 * len(curves), 3.8), squeeze=False)
@@ -54,7 +54,7 @@ def parametric(artifacts: dict):
     return fig
 
 
-def sharpness(artifacts: dict):
+def sharpness(artifacts: dict, settings: dict):
     """Keskar et al. Tables 2-4 as a figure: sharpness SB vs LB (mean +/- std over seeds) for
     every eps and space, and test accuracy beside it."""
     table = load_json(artifacts["summary"])["table"]
@@ -90,7 +90,7 @@ def sharpness(artifacts: dict):
     return fig
 
 
-def sweep(artifacts: dict):
+def sweep(artifacts: dict, settings: dict):
     """Keskar et al. Fig. 4: test accuracy and sharpness against batch size."""
     s = load_json(artifacts["summary"])["sweep"]
     b = np.asarray(s["batch_size"])
@@ -113,7 +113,7 @@ def sweep(artifacts: dict):
     return fig
 
 
-def weight_decay(artifacts: dict):
+def weight_decay(artifacts: dict, settings: dict):
     """Li et al. Figs. 2-3: the raw SB-LB interpolation flips with weight decay; weight norms
     explain it; filter-normalized slices rank the minimizers by test error in every setting."""
     li = load_json(artifacts["summary"])["li"]
@@ -158,7 +158,7 @@ def weight_decay(artifacts: dict):
     return fig
 
 
-def reparam(artifacts: dict):
+def reparam(artifacts: dict, settings: dict):
     """Dinh et al.: rescaling a ReLU layer by a and the next by 1/a keeps every output while
     the sharpness and the top Hessian eigenvalue change by orders of magnitude."""
     m = load_npz(artifacts["reparam"])

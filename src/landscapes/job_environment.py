@@ -1,11 +1,11 @@
-"""What the Snakefile needs from the library at parse time."""
+"""The environment every job of the workflow inherits (set by the Snakefile at parse time)."""
 
 from __future__ import annotations
 
 import os
 
 
-def job_environment(basedir: str) -> None:
+def export_to_jobs(basedir: str) -> None:
     """Environment every job inherits: this checkout's library first, sleeping OpenMP threads.
 
     Idle OpenMP threads that spin starve parallel jobs on a small machine (a 50x slowdown
