@@ -4,6 +4,7 @@
 # for the other scales.
 import os
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
@@ -31,12 +32,16 @@ except ConfigError as e:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
-# Each experiment declares its rules, figures and claims' inputs in its own file.
-include: "workflow/rules/linear.smk"
-include: "workflow/rules/minima.smk"
-include: "workflow/rules/saddles.smk"
-include: "workflow/rules/skips.smk"
-include: "workflow/rules/sharpness.smk"
+
+
+# Every other rule file is one experiment: its rules and its `experiment(...)` declaration of
+# figures and claims' inputs. Adding a paper adds a file here; nothing else to include.
+for _rules in sorted(Path(workflow.basedir, "workflow/rules").glob("*.smk")):
+    if _rules.stem not in ("common", "data", "experiments", "report"):
+
+        include: f"workflow/rules/{_rules.name}"
+
+
 # One figure rule and one claims rule serve them all.
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/report.smk"

@@ -7,5 +7,5 @@ from landscapes.store import save_json
 
 with step(snakemake, __file__):
     p = snakemake.params
-    records = claims.evaluate(p.experiment, as_inputs(snakemake.input.items()), dict(p.settings))
+    records = claims.evaluate(p.experiment, as_inputs(snakemake.input), dict(p.settings))
     save_json(snakemake.output[0], records)

@@ -27,7 +27,7 @@ PROFILES = REPO / "workflow" / "profiles"
 # A few targets so the runtime stays bounded as experiments are added: data preparation, a
 # training run (checkpoint and metrics), measurements (arrays) and a figure.
 TARGETS = [
-    "results/tiny/surfaces/linear/surfaces.npz",
+    "results/tiny/surfaces/linear/seed0/surfaces.npz",
     "results/tiny/figures/linear/permutation.png",
 ]
 # Jobs the cluster runs for these targets (the figure is a local rule).

@@ -6,20 +6,78 @@ from pathlib import Path
 import pytest
 import yaml
 
-from landscapes.config import ConfigError, validate
+from landscapes.config import ConfigError, fill_defaults, load, merge, replicate_seeds, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"
-CONFIGS = sorted((ROOT / "config").glob("*.yaml"))
+DEFAULT = ROOT / "config" / "default.yaml"
+OVERLAYS = [ROOT / "config" / "tiny.yaml", ROOT / "config" / "paper.yaml"]
 
 
 def tiny():
-    return yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
+    return load([DEFAULT, ROOT / "config" / "tiny.yaml"], SCHEMAS)
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
-def test_shipped_configs_are_valid(path):
-    validate(yaml.safe_load(path.read_text()), SCHEMAS)
+def test_default_is_complete_and_valid():
+    validate(fill_defaults(yaml.safe_load(DEFAULT.read_text()), SCHEMAS), SCHEMAS)
+
+
+@pytest.mark.parametrize("path", OVERLAYS, ids=lambda p: p.name)
+def test_shipped_overlays_are_valid_and_only_hold_differences(path):
+    default = yaml.safe_load(DEFAULT.read_text())
+    overlay = yaml.safe_load(path.read_text())
+    load([DEFAULT, path], SCHEMAS)
+
+    def same(base, over, key):  # a value equal to the default's is dead weight
+        if isinstance(over, dict) and isinstance(base, dict):
+            for k, v in over.items():
+                if k in base:
+                    same(base[k], v, f"{key}.{k}")
+        else:
+            assert over != base, f"{path.name}: '{key}' repeats the default's value"
+
+    for k, v in overlay.items():
+        if k in default and k != "run_name":
+            same(default[k], v, k)
+
+
+def test_merge_is_by_key_for_mappings_and_whole_for_lists():
+    base = {"a": {"x": 1, "y": [1, 2]}, "b": 2}
+    merged = merge(base, {"a": {"y": [3]}, "c": None})
+    assert merged == {"a": {"x": 1, "y": [3]}, "b": 2, "c": None}
+    assert base == {"a": {"x": 1, "y": [1, 2]}, "b": 2}  # untouched
+
+
+def test_merge_matches_snakemakes_own():
+    from snakemake.utils import update_config
+
+    default = yaml.safe_load(DEFAULT.read_text())
+    for path in OVERLAYS:
+        theirs = copy.deepcopy(default)
+        update_config(theirs, yaml.safe_load(path.read_text()))
+        assert merge(default, yaml.safe_load(path.read_text())) == theirs
+
+
+def test_an_overlay_without_a_section_runs_it_as_the_default(tmp_path):
+    overlay = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
+    del overlay["skips"]
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    cfg = load([DEFAULT, path], SCHEMAS)
+    assert cfg["skips"] == load([DEFAULT], SCHEMAS)["skips"]
+    assert cfg["run_name"] == "tiny"  # still its own outputs folder
+
+
+def test_schema_defaults_fill_left_out_keys():
+    cfg = yaml.safe_load(DEFAULT.read_text())
+    assert "replicates" not in cfg["minima"]
+    fill_defaults(cfg, SCHEMAS)
+    assert cfg["minima"]["replicates"] == 1
+
+
+def test_replicate_seeds_count_up_from_the_seed():
+    assert replicate_seeds({"seed": 3, "replicates": 2}) == [3, 4]
+    assert replicate_seeds({"seed": 0, "replicates": 1}) == [0]
 
 
 def _set(cfg, dotted, value):
@@ -39,7 +97,7 @@ MALFORMED = [
     ("wrong type", "linear.seed", "zero", "linear.seed"),
     ("out of range", "datasets.digits.n_train", 3, "datasets.digits.n_train"),
     ("not an allowed value", "datasets.digits.source", "imagenet", "datasets.digits.source"),
-    ("missing section", "linear", DELETE, "linear"),
+    ("missing section of the complete config", "linear", DELETE, "linear"),
     ("unknown nested key", "linear.permutation.train.lrate", 0.1, "linear.permutation.train"),
     ("bad run name", "run_name", "a/b", "run_name"),
     ("undefined dataset", "linear.permutation.dataset", "imagenet", "linear.permutation.dataset"),
@@ -58,10 +116,8 @@ def test_malformed_config_names_the_key(what, key, value, named):
 
 
 def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
-    cfg = tiny()
-    cfg["linear"]["seed"] = -1
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(cfg))
+    bad.write_text(yaml.safe_dump({"run_name": "bad", "linear": {"seed": -1}}))
     snakemake = Path(sys.executable).parent / "snakemake"
     proc = subprocess.run([str(snakemake), "-n", "--configfile", str(bad)], cwd=ROOT,
                           capture_output=True, text=True)

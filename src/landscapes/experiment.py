@@ -33,7 +33,7 @@ class Experiment:
     seeds: list[int]
 
 
-def as_inputs(artifacts: dict) -> dict:
-    """Snakemake's named inputs as the plain mapping figures and claims take: a path, or a
-    list of paths where the input is a list."""
-    return {k: (v if isinstance(v, str) else list(v)) for k, v in artifacts.items()}
+def as_inputs(named) -> dict:
+    """A job's named inputs (anything with `.items()`) as the plain mapping figures and
+    claims take: a path, or a list of paths where the input is a list."""
+    return {k: (v if isinstance(v, str) else list(v)) for k, v in named.items()}

@@ -1,6 +1,9 @@
 # Helpers shared by every experiment's rules.
+from functools import partial
+
 from landscapes.config import replicate_seeds
 from landscapes.experiment import Experiment, Figure
+from landscapes.names import artifact
 
 RUN = config["run_name"]
 RESULTS = f"results/{RUN}"
@@ -8,7 +11,7 @@ CONDA_ENV = "../../envs/conda.yaml"
 
 # Each experiment's rule file declares itself here with `experiment(...)`.
 EXPERIMENTS = {}
-# What `rule all` builds: every figure, plus what report.smk adds.
+# The targets of the default target: every figure, and what report.smk adds.
 FIGURES = []
 
 
@@ -24,6 +27,22 @@ def dataset(name):
 
 def log_of(rule_name, suffix=""):
     return out(f"logs/{rule_name}{suffix}.log")
+
+
+def seed_path(experiment, kind, name, seed="{seed}"):
+    """An experiment's artifact of one replicate seed: <kind>/<experiment>/seed<seed>/<name>
+    (`seed` left as the wildcard by default)."""
+    return out(f"{kind}/{experiment}/seed{seed}/{name}")
+
+
+def per_model(key, path, models):
+    """{<key>_<model>: path} for every model; `path` names the model as {m}."""
+    return {artifact(key, m): path.replace("{m}", str(m)) for m in models}
+
+
+def figure_of(wildcards):
+    """The declared Figure a plot job draws."""
+    return EXPERIMENTS[wildcards.experiment].figures[wildcards.figure]
 
 
 def seeds_of(name):

@@ -16,10 +16,6 @@ localrules:
     claims_over_seeds,
 
 
-def figure_of(wildcards):
-    return EXPERIMENTS[wildcards.experiment].figures[wildcards.figure]
-
-
 rule plot:
     input:
         unpack(lambda w: figure_of(w).inputs),

@@ -4,8 +4,7 @@
 LINEAR = config["linear"]
 
 
-def linear_out(kind, name, seed="{seed}"):
-    return out(f"{kind}/linear/seed{seed}/{name}")
+LINEAR_OUT = partial(seed_path, "linear")
 
 
 LINEAR_SEED = seeds_of("linear")[0]  # the figures draw the first replicate
@@ -15,23 +14,23 @@ experiment(
     "linear",
     category="Deep linear networks",
     figures={
-        "convexity": Figure({"surfaces": linear_out("surfaces", "surfaces.npz", LINEAR_SEED)}),
-        "activations": Figure({"surfaces": linear_out("surfaces", "surfaces.npz", LINEAR_SEED)}),
+        "convexity": Figure({"surfaces": LINEAR_OUT("surfaces", "surfaces.npz", LINEAR_SEED)}),
+        "activations": Figure({"surfaces": LINEAR_OUT("surfaces", "surfaces.npz", LINEAR_SEED)}),
         "permutation": Figure(
-            {"permutation": linear_out("measurements", "permutation.npz", LINEAR_SEED)}),
-        "saddle": Figure({"saddle": linear_out("measurements", "saddle.npz", LINEAR_SEED)}),
+            {"permutation": LINEAR_OUT("measurements", "permutation.npz", LINEAR_SEED)}),
+        "saddle": Figure({"saddle": LINEAR_OUT("measurements", "saddle.npz", LINEAR_SEED)}),
     },
     claims=lambda seed: {
-        "surfaces": linear_out("surfaces", "surfaces.npz", seed),
-        "permutation": linear_out("measurements", "permutation.npz", seed),
-        "saddle": linear_out("measurements", "saddle.npz", seed),
+        "surfaces": LINEAR_OUT("surfaces", "surfaces.npz", seed),
+        "permutation": LINEAR_OUT("measurements", "permutation.npz", seed),
+        "saddle": LINEAR_OUT("measurements", "saddle.npz", seed),
     },
 )
 
 
 rule linear_surfaces:
     output:
-        linear_out("surfaces", "surfaces.npz"),
+        LINEAR_OUT("surfaces", "surfaces.npz"),
     params:
         settings=LINEAR["surfaces"],
         seed=lambda w: int(w.seed),
@@ -51,8 +50,8 @@ rule linear_train_mlp:
     input:
         data=dataset(LINEAR["permutation"]["dataset"]),
     output:
-        model=linear_out("models", "mlp.safetensors"),
-        metrics=linear_out("metrics", "mlp.csv"),
+        model=LINEAR_OUT("models", "mlp.safetensors"),
+        metrics=LINEAR_OUT("metrics", "mlp.csv"),
     params:
         model=LINEAR["permutation"]["model"],
         train=LINEAR["permutation"]["train"],
@@ -76,7 +75,7 @@ rule linear_permutation:
         data=dataset(LINEAR["permutation"]["dataset"]),
         model=rules.linear_train_mlp.output.model,
     output:
-        linear_out("measurements", "permutation.npz"),
+        LINEAR_OUT("measurements", "permutation.npz"),
     params:
         model=LINEAR["permutation"]["model"],
         n_alpha=LINEAR["permutation"]["n_alpha"],
@@ -95,7 +94,7 @@ rule linear_permutation:
 
 rule linear_saddle:
     output:
-        linear_out("measurements", "saddle.npz"),
+        LINEAR_OUT("measurements", "saddle.npz"),
     params:
         settings=LINEAR["saddle"],
         seed=lambda w: int(w.seed),

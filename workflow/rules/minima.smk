@@ -5,8 +5,7 @@
 MINIMA = config["minima"]
 
 
-def minima_out(kind, name, seed="{seed}"):
-    return out(f"{kind}/minima/seed{seed}/{name}")
+MINIMA_OUT = partial(seed_path, "minima")
 
 
 MINIMA_SEED = seeds_of("minima")[0]  # the figures draw the first replicate
@@ -14,13 +13,13 @@ experiment(
     "minima",
     category="Minima of multilayer nets",
     figures={
-        "test_loss": Figure({"nets": minima_out("metrics", "nets.csv", MINIMA_SEED)}),
-        "test_vs_train": Figure({"nets": minima_out("metrics", "nets.csv", MINIMA_SEED)}),
-        "spinglass": Figure({"glass": minima_out("measurements", "spinglass.csv", MINIMA_SEED)}),
+        "test_loss": Figure({"nets": MINIMA_OUT("metrics", "nets.csv", MINIMA_SEED)}),
+        "test_vs_train": Figure({"nets": MINIMA_OUT("metrics", "nets.csv", MINIMA_SEED)}),
+        "spinglass": Figure({"glass": MINIMA_OUT("measurements", "spinglass.csv", MINIMA_SEED)}),
     },
     claims=lambda seed: {
-        "nets": minima_out("metrics", "nets.csv", seed),
-        "glass": minima_out("measurements", "spinglass.csv", seed),
+        "nets": MINIMA_OUT("metrics", "nets.csv", seed),
+        "glass": MINIMA_OUT("measurements", "spinglass.csv", seed),
     },
 )
 
@@ -34,7 +33,7 @@ rule minima_train_shard:
     input:
         data=dataset(MINIMA["dataset"]),
     output:
-        minima_out("metrics", "shards/h{size}_shard{shard}.csv"),
+        MINIMA_OUT("metrics", "shards/h{size}_shard{shard}.csv"),
     wildcard_constraints:
         size=r"\d+",
         shard=r"\d+",
@@ -60,10 +59,10 @@ rule minima_train_shard:
 
 rule minima_gather:
     input:
-        expand(minima_out("metrics", "shards/h{size}_shard{shard}.csv"), size=MINIMA["sizes"],
+        expand(MINIMA_OUT("metrics", "shards/h{size}_shard{shard}.csv"), size=MINIMA["sizes"],
                shard=range(MINIMA["shards"]), allow_missing=True),
     output:
-        minima_out("metrics", "nets.csv"),
+        MINIMA_OUT("metrics", "nets.csv"),
     params:
         key=["size", "seed"],
         expected=len(MINIMA["sizes"]) * MINIMA["runs"],
@@ -81,7 +80,7 @@ rule minima_gather:
 
 rule minima_spinglass:
     output:
-        minima_out("measurements", "spinglass/n{n}.csv"),
+        MINIMA_OUT("measurements", "spinglass/n{n}.csv"),
     wildcard_constraints:
         n=r"\d+",
     params:
@@ -105,10 +104,10 @@ rule minima_spinglass:
 
 rule minima_spinglass_gather:
     input:
-        expand(minima_out("measurements", "spinglass/n{n}.csv"), n=MINIMA["spinglass"]["sizes"],
+        expand(MINIMA_OUT("measurements", "spinglass/n{n}.csv"), n=MINIMA["spinglass"]["sizes"],
                allow_missing=True),
     output:
-        minima_out("measurements", "spinglass.csv"),
+        MINIMA_OUT("measurements", "spinglass.csv"),
     params:
         key=["n", "start"],
         expected=len(MINIMA["spinglass"]["sizes"]) * MINIMA["spinglass"]["starts"],

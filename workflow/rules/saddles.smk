@@ -11,12 +11,11 @@ SADDLES_COMMON = {
 SADDLES_SEARCH = SADDLES["search"]
 
 
-def saddles_out(kind, name, seed="{seed}"):
-    return out(f"{kind}/saddles/seed{seed}/{name}")
+SADDLES_OUT = partial(seed_path, "saddles")
 
 
 SADDLES_SEED = seeds_of("saddles")[0]  # the figures draw the first replicate
-SADDLES_POINTS = {"critical_points": saddles_out("measurements", "critical_points.npz",
+SADDLES_POINTS = {"critical_points": SADDLES_OUT("measurements", "critical_points.npz",
                                                  SADDLES_SEED)}
 experiment(
     "saddles",
@@ -26,11 +25,11 @@ experiment(
             k: SADDLES_SEARCH[k] for k in ("grad_cutoff", "index_tol", "flat_tol")}),
         "spectra": Figure(SADDLES_POINTS, {"grad_cutoff": SADDLES_SEARCH["grad_cutoff"]}),
         "optimizers": Figure(
-            {"optimizers": saddles_out("measurements", "optimizers.npz", SADDLES_SEED)}),
+            {"optimizers": SADDLES_OUT("measurements", "optimizers.npz", SADDLES_SEED)}),
     },
     claims=lambda seed: {
-        "critical_points": saddles_out("measurements", "critical_points.npz", seed),
-        "optimizers": saddles_out("measurements", "optimizers.npz", seed),
+        "critical_points": SADDLES_OUT("measurements", "critical_points.npz", seed),
+        "optimizers": SADDLES_OUT("measurements", "optimizers.npz", seed),
     },
 )
 
@@ -43,8 +42,8 @@ rule saddles_train:
     input:
         data=dataset(SADDLES["dataset"]),
     output:
-        trajectories=saddles_out("models", "trajectories.safetensors"),
-        metrics=saddles_out("metrics", "train.csv"),
+        trajectories=SADDLES_OUT("models", "trajectories.safetensors"),
+        metrics=SADDLES_OUT("metrics", "train.csv"),
     params:
         **SADDLES_COMMON,
         train=SADDLES["train"],
@@ -68,7 +67,7 @@ rule saddles_search:
         data=dataset(SADDLES["dataset"]),
         trajectories=rules.saddles_train.output.trajectories,
     output:
-        saddles_out("hessians", "critical_points_{shard}.npz"),
+        SADDLES_OUT("hessians", "critical_points_{shard}.npz"),
     wildcard_constraints:
         shard=r"\d+",
     params:
@@ -92,10 +91,10 @@ rule saddles_search:
 
 rule saddles_gather:
     input:
-        expand(saddles_out("hessians", "critical_points_{shard}.npz"),
+        expand(SADDLES_OUT("hessians", "critical_points_{shard}.npz"),
                shard=range(SADDLES_SEARCH["n_shards"]), allow_missing=True),
     output:
-        saddles_out("measurements", "critical_points.npz"),
+        SADDLES_OUT("measurements", "critical_points.npz"),
     log:
         log_of("saddles_gather", "_seed{seed}"),
     threads: 1
@@ -113,7 +112,7 @@ rule saddles_compare:
         data=dataset(SADDLES["dataset"]),
         trajectories=rules.saddles_train.output.trajectories,
     output:
-        saddles_out("measurements", "optimizers.npz"),
+        SADDLES_OUT("measurements", "optimizers.npz"),
     params:
         **SADDLES_COMMON,
         compare=SADDLES["compare"],

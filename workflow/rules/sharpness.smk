@@ -6,7 +6,7 @@
 # train.batch_size, LB its large_batch. Claims are evaluated per seed; the figures draw
 # Keskar's runs over every seed and the rest at the first.
 
-include: "sharpness_runs.smk"
+include: "helpers/sharpness_runs.smk"
 
 
 wildcard_constraints:

@@ -2,7 +2,7 @@
 # Hessian non-convexity maps and the PCA plane of the training trajectory. Surfaces and maps
 # are computed as tiles (blocks of grid rows), one job each, merged by a gather rule. One
 # folder per replicate seed.
-from landscapes.names import ResNetId, artifact, resnets
+from landscapes.names import resnets
 
 SKIPS = config["skips"]
 SKIPS_DEPTHS = SKIPS["depths"]
@@ -24,8 +24,8 @@ localrules:
     skips_hessian,
 
 
-def skips_out(kind, name, seed="{seed}"):
-    return out(f"{kind}/skips/seed{seed}/{name}")
+SKIPS_OUT = partial(seed_path, "skips")
+SKIPS_EACH = partial(per_model, models=SKIPS_MODELS)  # {<key>_<model>: path} for every model
 
 
 # The ResNet of each model id, and its training settings (the shared ones, with the model's
@@ -37,13 +37,8 @@ SKIPS_SPECS = {
 SKIPS_TRAIN = {m: {**SKIPS["train"], **SKIPS["train_overrides"].get(m, {})} for m in SKIPS_MODELS}
 
 
-def skips_artifacts(key, kind, name, seed):
-    """{<key>_<model>: path} over every model for one seed; `name` has {m} for the model."""
-    return {artifact(key, m): skips_out(kind, name.format(m=m), seed) for m in SKIPS_MODELS}
-
-
 SKIPS_SEED = seeds_of("skips")[0]  # the figures draw the first replicate
-SKIPS_RANDOM = skips_artifacts("surface", "surfaces", "{m}/random.npz", SKIPS_SEED)
+SKIPS_RANDOM = SKIPS_EACH("surface", SKIPS_OUT("surfaces", "{m}/random.npz", SKIPS_SEED))
 SKIPS_SETTINGS = {"depths": SKIPS_DEPTHS}
 experiment(
     "skips",
@@ -51,20 +46,23 @@ experiment(
     figures={
         "contours": Figure(SKIPS_RANDOM, SKIPS_SETTINGS),
         "surface3d": Figure(SKIPS_RANDOM, SKIPS_SETTINGS),
-        "slices": Figure(skips_artifacts("slice", "surfaces", "{m}/slice.npz", SKIPS_SEED),
-                         SKIPS_SETTINGS),
+        "slices": Figure(
+            SKIPS_EACH("slice", SKIPS_OUT("surfaces", "{m}/slice.npz", SKIPS_SEED)),
+            SKIPS_SETTINGS),
         "nonconvexity": Figure(
-            {**skips_artifacts("hessian", "hessians", "{m}.npz", SKIPS_SEED), **SKIPS_RANDOM},
+            {**SKIPS_EACH("hessian", SKIPS_OUT("hessians", "{m}.npz", SKIPS_SEED)),
+             **SKIPS_RANDOM},
             SKIPS_SETTINGS),
         "trajectory": Figure(
-            {**skips_artifacts("pca", "surfaces", "{m}/pca.npz", SKIPS_SEED),
-             **skips_artifacts("directions", "surfaces", "{m}/directions.safetensors", SKIPS_SEED)},
+            {**SKIPS_EACH("pca", SKIPS_OUT("surfaces", "{m}/pca.npz", SKIPS_SEED)),
+             **SKIPS_EACH("directions",
+                          SKIPS_OUT("surfaces", "{m}/directions.safetensors", SKIPS_SEED))},
             SKIPS_SETTINGS),
     },
     claims=lambda seed: {
-        **skips_artifacts("surface", "surfaces", "{m}/random.npz", seed),
-        **skips_artifacts("hessian", "hessians", "{m}.npz", seed),
-        **skips_artifacts("metrics", "metrics", "{m}.csv", seed),
+        **SKIPS_EACH("surface", SKIPS_OUT("surfaces", "{m}/random.npz", seed)),
+        **SKIPS_EACH("hessian", SKIPS_OUT("hessians", "{m}.npz", seed)),
+        **SKIPS_EACH("metrics", SKIPS_OUT("metrics", "{m}.csv", seed)),
     },
 )
 
@@ -73,9 +71,9 @@ rule skips_train:
     input:
         data=dataset(SKIPS["dataset"]),
     output:
-        model=skips_out("models", "{skips_model}.safetensors"),
-        trajectory=skips_out("models", "{skips_model}_trajectory.safetensors"),
-        metrics=skips_out("metrics", "{skips_model}.csv"),
+        model=SKIPS_OUT("models", "{skips_model}.safetensors"),
+        trajectory=SKIPS_OUT("models", "{skips_model}_trajectory.safetensors"),
+        metrics=SKIPS_OUT("metrics", "{skips_model}.csv"),
     params:
         spec=lambda w: SKIPS_SPECS[w.skips_model],
         train=lambda w: SKIPS_TRAIN[w.skips_model],
@@ -101,7 +99,7 @@ rule skips_directions:
         model=rules.skips_train.output.model,
         trajectory=rules.skips_train.output.trajectory,
     output:
-        skips_out("surfaces", "{skips_model}/directions.safetensors"),
+        SKIPS_OUT("surfaces", "{skips_model}/directions.safetensors"),
     params:
         spec=lambda w: SKIPS_SPECS[w.skips_model],
         settings=SKIPS["directions"],
@@ -124,7 +122,7 @@ rule skips_surface_tile:
         model=rules.skips_train.output.model,
         directions=rules.skips_directions.output[0],
     output:
-        skips_out("surfaces", "{skips_model}/{plane}/tile{tile}.npz"),
+        SKIPS_OUT("surfaces", "{skips_model}/{plane}/tile{tile}.npz"),
     wildcard_constraints:
         plane="random|pca",
         tile=r"\d+",
@@ -155,10 +153,10 @@ rule skips_surface_tile:
 
 rule skips_surface:
     input:
-        lambda w: expand(skips_out("surfaces", "{m}/{p}/tile{t}.npz", w.seed), m=w.skips_model,
+        lambda w: expand(SKIPS_OUT("surfaces", "{m}/{p}/tile{t}.npz", w.seed), m=w.skips_model,
                          p=w.plane, t=range(SKIPS_TILES[w.plane])),
     output:
-        skips_out("surfaces", "{skips_model}/{plane}.npz"),
+        SKIPS_OUT("surfaces", "{skips_model}/{plane}.npz"),
     wildcard_constraints:
         plane="random|pca",
     log:
@@ -179,7 +177,7 @@ rule skips_slice:
         model=rules.skips_train.output.model,
         directions=rules.skips_directions.output[0],
     output:
-        skips_out("surfaces", "{skips_model}/slice.npz"),
+        SKIPS_OUT("surfaces", "{skips_model}/slice.npz"),
     params:
         spec=lambda w: SKIPS_SPECS[w.skips_model],
         slice=SKIPS["slice"],
@@ -208,7 +206,7 @@ rule skips_hessian_tile:
         model=rules.skips_train.output.model,
         directions=rules.skips_directions.output[0],
     output:
-        skips_out("hessians", "{skips_model}/tile{tile}.npz"),
+        SKIPS_OUT("hessians", "{skips_model}/tile{tile}.npz"),
     wildcard_constraints:
         tile=r"\d+",
     params:
@@ -234,10 +232,10 @@ rule skips_hessian_tile:
 
 rule skips_hessian:
     input:
-        lambda w: expand(skips_out("hessians", "{m}/tile{t}.npz", w.seed), m=w.skips_model,
+        lambda w: expand(SKIPS_OUT("hessians", "{m}/tile{t}.npz", w.seed), m=w.skips_model,
                          t=range(SKIPS["hessian"]["tiles"])),
     output:
-        skips_out("hessians", "{skips_model}.npz"),
+        SKIPS_OUT("hessians", "{skips_model}.npz"),
     log:
         log_of("skips_hessian", "_seed{seed}_{skips_model}"),
     threads: 1

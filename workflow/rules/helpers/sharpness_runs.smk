@@ -1,6 +1,6 @@
-# Runs of the sharp-minima experiment and the config checks they need (helpers of
-# sharpness.smk; kept apart so that rule files hold rules). A run is a names.SharpRun:
-# <net>/b<batch>_wd<weight decay>_s<seed>. Every replicate seed has its own runs.
+# Runs of the sharp-minima experiment and the config checks they need, kept apart from
+# sharpness.smk so that each file holds either functions or rules. A run is a
+# names.SharpRun, <net>/b<batch>_wd<weight decay>_s<seed>; each replicate seed has its own.
 from landscapes.names import SharpRun, interp_id
 
 SHARP = config["sharpness"]
