@@ -1,12 +1,18 @@
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from landscapes import claims
 
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = ("linear", "minima", "saddles", "skips", "sharpness")
+
 
 @pytest.fixture
 def unit_claims():
-    @claims.claim("unit", "positive", "Paper 2000", "Fig. 1", "x is positive", "> 0")
+    @claims.claim("unit", "positive", "Paper 2000", "panel", "Fig. 1", "x is positive", "> 0")
     def positive(artifacts, params):
         x = artifacts["x"]
         return claims.Verdict(np.float64(x), "> 0", bool(x > params["floor"]))
@@ -20,12 +26,29 @@ def test_evaluate_computes_verdicts_and_tables_them(unit_claims):
     bad = claims.evaluate("unit", {"x": -1.0}, {"floor": 0})
     assert good[0]["id"] == "unit.positive" and good[0]["holds"] is True
     assert bad[0]["holds"] is False and isinstance(bad[0]["measured"], float)
+    assert {k: good[0][k] for k in ("experiment", "figure", "paper_figure")} == \
+        {"experiment": "unit", "figure": "panel", "paper_figure": "Fig. 1"}
+    assert set(claims.FIELDS) <= set(good[0])
     table = claims.markdown_table(good + bad)
     assert "| holds |" in table and "| **fails** |" in table and "1 of 2 claims hold" in table
+    assert "| unit/panel Fig. 1 |" in table
+
+
+def test_figure_label_composes_experiment_figure_and_paper_label():
+    assert claims.figure_label({"experiment": "linear", "figure": "convexity",
+                                "paper_figure": "(a)"}) == "linear/convexity (a)"
+    assert claims.figure_label({"experiment": "sharpness", "figure": "reparam",
+                                "paper_figure": ""}) == "sharpness/reparam"
+
+
+@pytest.mark.parametrize("figure", ["linear/convexity", "convexity (a)", ""])
+def test_figure_must_be_a_file_name_not_prose(figure):
+    with pytest.raises(ValueError, match="figure"):
+        claims.claim("unit3", "x", "P", figure, "", "s", "v")
 
 
 def test_non_boolean_verdict_is_an_error():
-    @claims.claim("unit2", "sloppy", "P", "F", "s", "v")
+    @claims.claim("unit2", "sloppy", "P", "f", "", "s", "v")
     def sloppy(artifacts, params):
         return claims.Verdict(1.0, "> 0", np.bool_(True))
 
@@ -39,3 +62,17 @@ def test_non_boolean_verdict_is_an_error():
 def test_unknown_experiment_has_no_claims():
     with pytest.raises(ModuleNotFoundError):
         claims.evaluate("no_such_experiment", {}, {})
+
+
+def test_every_experiment_registers_its_claims_with_a_real_figure():
+    ids = []
+    for exp in EXPERIMENTS:
+        importlib.import_module(f"landscapes.claims.{exp}")
+        for fn in claims.REGISTRY[exp]:
+            info = fn.claim_info
+            ids.append(info["id"])
+            assert info["experiment"] == exp
+            # every figure has a caption: workflow/report/<exp>/<figure>.rst
+            assert (ROOT / "workflow" / "report" / exp / f"{info['figure']}.rst").is_file(), \
+                info["id"]
+    assert len(ids) == len(set(ids)) == 31

@@ -1,10 +1,12 @@
 """Named claims: each paper's statement as a function of the pipeline's artifacts.
 
-A claim function is registered with `@claim(...)`, which records the paper, the figure, the
-statement and the paper's value. It receives the artifacts (a mapping name -> path, from the
-rule's inputs) and the rule's params, and returns a `Verdict` it computed: the measured value,
-the threshold it was compared with, and whether the claim holds. Claims live in one module per
-experiment (`landscapes.claims.<experiment>`); `evaluate` runs all claims of one experiment.
+A claim function is registered with `@claim(...)`, which records the paper, the figure (its
+name within the experiment, as in `figures/<experiment>/<figure>.png`, and the paper's label for
+it), the statement and the paper's value. It receives the artifacts (a mapping name -> path,
+from the rule's inputs) and the rule's params, and returns a `Verdict` it computed: the
+measured value, the threshold it was compared with, and whether the claim holds. Claims live
+in one module per experiment (`landscapes.claims.<experiment>`); `evaluate` runs all claims of
+one experiment.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 REGISTRY: dict[str, list[Callable]] = {}
-FIELDS = ("paper", "figure", "claim", "paper_value", "measured", "threshold", "holds")
+FIELDS = ("experiment", "paper", "figure", "paper_figure", "claim", "paper_value", "measured",
+          "threshold", "holds")
 
 
 @dataclass
@@ -26,15 +29,29 @@ class Verdict:
     details: dict = field(default_factory=dict)
 
 
-def claim(experiment: str, name: str, paper: str, figure: str, statement: str,
-          paper_value: str):
-    """Register a claim function under an experiment (the rule file's name)."""
+def claim(experiment: str, name: str, paper: str, figure: str, paper_figure: str,
+          statement: str, paper_value: str):
+    """Register a claim function under an experiment (the rule file's name). `figure` is the
+    figure's name within the experiment (`figures/<experiment>/<figure>.png`), `paper_figure`
+    the paper's label for what it reproduces ("Fig. 5", "Table 3", "(a)", or "")."""
+    if not figure or "/" in figure or " " in figure:
+        raise ValueError(f"claim {experiment}.{name}: figure must be a figure's file name "
+                         f"within its experiment, got {figure!r}")
+
     def register(fn: Callable) -> Callable:
         fn.claim_info = {"id": f"{experiment}.{name}", "experiment": experiment, "paper": paper,
-                         "figure": figure, "claim": statement, "paper_value": paper_value}
+                         "figure": figure, "paper_figure": paper_figure, "claim": statement,
+                         "paper_value": paper_value}
         REGISTRY.setdefault(experiment, []).append(fn)
         return fn
     return register
+
+
+def figure_label(record: dict) -> str:
+    """'linear/convexity (a)': the figure file within its experiment, then the paper's label."""
+    label = f"{record['experiment']}/{record['figure']}"
+    return f"{label} {record['paper_figure']}" if record.get("paper_figure") else label
+
 
 
 def _clean(value):
@@ -75,7 +92,7 @@ def markdown_table(records: list[dict]) -> str:
     rows = [head, "|" + "---|" * 7]
     for r in records:
         verdict = "holds" if r["holds"] else "**fails**"
-        cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
+        cells = [r["paper"], figure_label(r), r["claim"], r["paper_value"], fmt(r["measured"]),
                  r["threshold"], verdict]
         rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     held = sum(r["holds"] for r in records)

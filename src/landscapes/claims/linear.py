@@ -21,7 +21,7 @@ def _curvature(z: np.ndarray, axis: np.ndarray) -> tuple[float, float]:
     return float(lam.min()), float(zxx)
 
 
-@claim(EXP, "bowl_convex", SEED_PAPER, "linear/convexity (a)",
+@claim(EXP, "bowl_convex", SEED_PAPER, "convexity", "(a)",
        "2-3-1 linear net: the loss is convex in its effective weights (a, b)",
        "convex bowl")
 def bowl_convex(artifacts, params):
@@ -31,7 +31,7 @@ def bowl_convex(artifacts, params):
     return Verdict(ratio, f"min curvature / max >= -{CONVEX_TOL:g}", bool(ratio >= -CONVEX_TOL))
 
 
-@claim(EXP, "chain_saddle", SEED_PAPER, "linear/convexity (a)",
+@claim(EXP, "chain_saddle", SEED_PAPER, "convexity", "(a)",
        "1-1-1 chain: the origin is a saddle (Hessian eigenvalues -s and +s)",
        "saddle at the origin")
 def chain_saddle(artifacts, params):
@@ -48,7 +48,7 @@ def chain_saddle(artifacts, params):
                    bool(abs(eig[0] + s) < 1e-6 and abs(eig[1] - s) < 1e-6))
 
 
-@claim(EXP, "activation_nonconvex", SEED_PAPER, "linear/activations (b)",
+@claim(EXP, "activation_nonconvex", SEED_PAPER, "activations", "(b)",
        "slices through two first-layer weights are convex with linear units and non-convex "
        "with sigmoids", "non-convexity comes from the activation")
 def activation_nonconvex(artifacts, params):
@@ -61,7 +61,7 @@ def activation_nonconvex(artifacts, params):
                    bool(r_lin >= -CONVEX_TOL and r_sig < -CONVEX_TOL))
 
 
-@claim(EXP, "permutation_invariance", SEED_PAPER, "linear/permutation (c)",
+@claim(EXP, "permutation_invariance", SEED_PAPER, "permutation", "(c)",
        "permuting the hidden units of a trained MLP leaves its training loss unchanged",
        "identical loss")
 def permutation_invariance(artifacts, params):
@@ -72,7 +72,7 @@ def permutation_invariance(artifacts, params):
                    bool(diff <= 1e-6 and moved > 0), {"moved_fraction": moved})
 
 
-@claim(EXP, "permutation_barrier", SEED_PAPER, "linear/permutation (c)",
+@claim(EXP, "permutation_barrier", SEED_PAPER, "permutation", "(c)",
        "the straight line between the net and its permuted copy crosses a loss barrier",
        "barrier > 0")
 def permutation_barrier(artifacts, params):
@@ -81,7 +81,7 @@ def permutation_barrier(artifacts, params):
     return Verdict(b, "barrier height > 0", bool(b > 0))
 
 
-@claim(EXP, "gd_reaches_optimum", KAWAGUCHI, "linear/saddle (d)",
+@claim(EXP, "gd_reaches_optimum", KAWAGUCHI, "saddle", "(d)",
        "gradient descent from small random initializations reaches the closed-form optimal "
        "loss (every local minimum is global)", "global optimum")
 def gd_reaches_optimum(artifacts, params):
@@ -94,7 +94,7 @@ def gd_reaches_optimum(artifacts, params):
                    bool(n >= 20 and n == need and gaps.max() <= 1e-6), {"n_inits": n})
 
 
-@claim(EXP, "hessian_origin_depth2", KAWAGUCHI, "linear/saddle (d)",
+@claim(EXP, "hessian_origin_depth2", KAWAGUCHI, "saddle", "(d)",
        "Hessian at W = 0 of a two-layer linear net has eigenvalues +/- sigma_i of Sigma_yx "
        "(each hidden-width times) and zeros", "+/- sigma_i")
 def hessian_origin_depth2(artifacts, params):
@@ -103,7 +103,7 @@ def hessian_origin_depth2(artifacts, params):
     return Verdict(err, "max |eigenvalue - prediction| <= 1e-5", bool(err <= 1e-5))
 
 
-@claim(EXP, "hessian_origin_depth3", KAWAGUCHI, "linear/saddle (d)",
+@claim(EXP, "hessian_origin_depth3", KAWAGUCHI, "saddle", "(d)",
        "for three weight layers the Hessian at W = 0 is exactly zero (a degenerate saddle)",
        "H(0) = 0")
 def hessian_origin_depth3(artifacts, params):
@@ -112,7 +112,7 @@ def hessian_origin_depth3(artifacts, params):
     return Verdict(err, "max |eigenvalue| <= 1e-12", bool(err <= 1e-12))
 
 
-@claim(EXP, "modes_in_order", SAXE, "linear/saddle (d)",
+@claim(EXP, "modes_in_order", SAXE, "saddle", "(d)",
        "from small weights, modes are learned in order of decreasing singular value",
        "stronger modes first")
 def modes_in_order(artifacts, params):

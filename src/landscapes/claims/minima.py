@@ -34,7 +34,7 @@ def _per_size(artifacts, field):
     return list(g), [g[k][field] for k in g]
 
 
-@claim(EXP, "test_loss_spread_falls", PAPER, "minima/test_loss (Fig. 2)",
+@claim(EXP, "test_loss_spread_falls", PAPER, "test_loss", "Fig. 2",
        "the spread (std) of the test loss of SGD minima falls as the hidden layer grows",
        "narrower distributions for larger nets")
 def test_loss_spread_falls(artifacts, params):
@@ -44,7 +44,7 @@ def test_loss_spread_falls(artifacts, params):
                    _falls(std), {f"std_{k}": s for k, s in zip(sizes, std)})
 
 
-@claim(EXP, "test_loss_mean_not_rising", PAPER, "minima/test_loss (Fig. 2)",
+@claim(EXP, "test_loss_mean_not_rising", PAPER, "test_loss", "Fig. 2",
        "the mean test loss of SGD minima does not rise as the hidden layer grows",
        "lower losses for larger nets")
 def test_loss_mean_not_rising(artifacts, params):
@@ -57,7 +57,7 @@ def test_loss_mean_not_rising(artifacts, params):
                    bool(worst < RISE_SE), {f"mean_{k}": m for k, m in zip(sizes, mean)})
 
 
-@claim(EXP, "train_test_correlation_falls", PAPER, "minima/test_vs_train",
+@claim(EXP, "train_test_correlation_falls", PAPER, "test_vs_train", "",
        "the Pearson correlation between train and test loss of the minima falls with size",
        "falls with size (values unverified)")
 def train_test_correlation_falls(artifacts, params):
@@ -67,7 +67,7 @@ def train_test_correlation_falls(artifacts, params):
                    {f"r_{k}": x for k, x in zip(g, r)})
 
 
-@claim(EXP, "spinglass_spread_falls", PAPER, "minima/spinglass (Fig. 2)",
+@claim(EXP, "spinglass_spread_falls", PAPER, "spinglass", "Fig. 2",
        "the spread (std) of H/N at the minima of the spherical 3-spin glass falls with N",
        "narrower distributions for larger N")
 def spinglass_spread_falls(artifacts, params):
@@ -77,7 +77,7 @@ def spinglass_spread_falls(artifacts, params):
                    _falls(std), {f"std_{k}": s for k, s in zip(g, std)})
 
 
-@claim(EXP, "spinglass_band", PAPER, "minima/spinglass (Fig. 2)",
+@claim(EXP, "spinglass_band", PAPER, "spinglass", "Fig. 2",
        "at the largest N the minima found lie in a band near the threshold -2 sqrt(2/3)",
        "ground state -1.657, threshold -1.633")
 def spinglass_band(artifacts, params):

@@ -21,7 +21,7 @@ def _cut(params) -> str:
     return f"|grad| < {params['grad_cutoff']:g}, eigenvalues < -{params['index_tol']:g} negative"
 
 
-@claim("saddles", "error_index_correlation", PAPER, "Fig. 1a/c",
+@claim("saddles", "error_index_correlation", PAPER, "error_vs_index", "Fig. 1a/c",
        "training error rises with the index of critical points (Spearman correlation)",
        "points near a monotone error-index curve")
 def error_index_correlation(artifacts, params):
@@ -43,7 +43,7 @@ def error_index_correlation(artifacts, params):
     return Verdict(rho, threshold, holds, details)
 
 
-@claim("saddles", "spectrum_shifts_right", PAPER, "Fig. 1b/d",
+@claim("saddles", "spectrum_shifts_right", PAPER, "spectra", "Fig. 1b/d",
        "the median Hessian eigenvalue grows as the error of the critical point falls",
        "spectra at 0.32%, 23.4%, 28.2% error shift right as error falls")
 def spectrum_shifts_right(artifacts, params):
@@ -63,7 +63,7 @@ def spectrum_shifts_right(artifacts, params):
                    {"errors": str(errors), "medians": str(medians), "cutoff": _cut(params)})
 
 
-@claim("saddles", "sfn_lowest_loss", PAPER, "Fig. 3",
+@claim("saddles", "sfn_lowest_loss", PAPER, "optimizers", "Fig. 3",
        "saddle-free Newton ends at a training loss at or below damped Newton's and SGD's "
        "after equally many epochs", "SFN reaches lower error; MSGD and Newton stall")
 def sfn_lowest_loss(artifacts, params):
@@ -81,7 +81,7 @@ def sfn_lowest_loss(artifacts, params):
                     "sfn_krylov": float(m["sfn_krylov_loss"][-1])})
 
 
-@claim("saddles", "switch_escapes_plateau", PAPER, "Fig. 4",
+@claim("saddles", "switch_escapes_plateau", PAPER, "optimizers", "Fig. 4",
        "switching from SGD at its plateau to saddle-free Newton lowers the loss while SGD "
        "stays flat", "SFN escapes the plateau where MSGD is stuck")
 def switch_escapes_plateau(artifacts, params):

@@ -33,7 +33,7 @@ def _ratios(artifacts, params, space: str) -> dict[str, float]:
             for net in params["keskar"] for e in params["eps"]}
 
 
-@claim(EXP, "lb_sharper_full", KESKAR, "sharpness/sharpness (Table 3)",
+@claim(EXP, "lb_sharper_full", KESKAR, "sharpness", "Table 3",
        "LB minimizers are sharper than SB ones in the full space, for every network and eps",
        "LB/SB 9x to 200x+ (F1 eps 1e-3: 1.23 vs 205.14)")
 def lb_sharper_full(artifacts, params):
@@ -43,7 +43,7 @@ def lb_sharper_full(artifacts, params):
                    ratios)
 
 
-@claim(EXP, "lb_sharper_subspace", KESKAR, "sharpness/sharpness (Table 4)",
+@claim(EXP, "lb_sharper_subspace", KESKAR, "sharpness", "Table 4",
        "LB minimizers are sharper than SB ones in a random 100-dim subspace, every network "
        "and eps", "F1 0.11 vs 9.22; C1 2.18 vs 137.25")
 def lb_sharper_subspace(artifacts, params):
@@ -52,7 +52,7 @@ def lb_sharper_subspace(artifacts, params):
     return Verdict(worst, "min LB/SB mean phi > 1", bool(worst > 1.0), ratios)
 
 
-@claim(EXP, "lb_generalizes_worse", KESKAR, "sharpness/sharpness (Table 2)",
+@claim(EXP, "lb_generalizes_worse", KESKAR, "sharpness", "Table 2",
        "mean LB test accuracy is below mean SB test accuracy for every network",
        "F1 98.03 vs 97.81; C1 80.04 vs 77.26")
 def lb_generalizes_worse(artifacts, params):
@@ -64,7 +64,7 @@ def lb_generalizes_worse(artifacts, params):
                    bool(worst > 0), gaps)
 
 
-@claim(EXP, "parametric_steeper_at_lb", KESKAR, "sharpness/parametric (Fig. 3)",
+@claim(EXP, "parametric_steeper_at_lb", KESKAR, "parametric", "Fig. 3",
        "on the line through both minimizers the training loss rises faster around the LB "
        "minimizer (alpha = 1) than around the SB one (alpha = 0)", "visibly sharper at LB")
 def parametric_steeper_at_lb(artifacts, params):
@@ -79,7 +79,7 @@ def parametric_steeper_at_lb(artifacts, params):
                    "> 1", bool(worst > 1), details)
 
 
-@claim(EXP, "sweep_sharpness_grows", KESKAR, "sharpness/sweep (Fig. 4)",
+@claim(EXP, "sweep_sharpness_grows", KESKAR, "sweep", "Fig. 4",
        "sharpness grows with batch size", "rises beyond a threshold batch size")
 def sweep_sharpness_grows(artifacts, params):
     s = load_json(artifacts["summary"])["sweep"]
@@ -100,7 +100,7 @@ def _li_curves(artifacts):
     return {float(m["weight_decay"]): m for m in map(load_npz, _paths(artifacts["li_interps"]))}
 
 
-@claim(EXP, "weight_decay_flips_raw", LI, "sharpness/weight_decay (Fig. 2)",
+@claim(EXP, "weight_decay_flips_raw", LI, "weight_decay", "Fig. 2",
        "with weight decay 5e-4 the raw linear interpolation makes the SB minimizer look "
        "sharper than the LB one (without weight decay, LB looks sharper)",
        "flips with weight decay")
@@ -116,7 +116,7 @@ def weight_decay_flips_raw(artifacts, params):
                    bool(ratio > 1), details)
 
 
-@claim(EXP, "filter_normalized_ranks_generalization", LI, "sharpness/weight_decay (Fig. 3)",
+@claim(EXP, "filter_normalized_ranks_generalization", LI, "weight_decay", "Fig. 3",
        "on 1D filter-normalized slices the sharper minimizer is the one with the lower test "
        "accuracy, with and without weight decay (so at wd 5e-4 LB is sharper again)",
        "sharper = worse test error in every setting")
@@ -140,7 +140,7 @@ def filter_normalized_ranks_generalization(artifacts, params):
                    "in every weight-decay setting", bool(agree == len(by_wd)), details)
 
 
-@claim(EXP, "reparam_same_function_sharpness", DINH, "sharpness/reparam",
+@claim(EXP, "reparam_same_function_sharpness", DINH, "reparam", "",
        "scaling a ReLU layer by a and the next by 1/a keeps every output (to 1e-5) while "
        "Keskar's sharpness changes more than 10x", "arbitrarily sharp, same function")
 def reparam_same_function_sharpness(artifacts, params):
@@ -152,7 +152,7 @@ def reparam_same_function_sharpness(artifacts, params):
                    {"max_output_change": change})
 
 
-@claim(EXP, "reparam_hessian", DINH, "sharpness/reparam",
+@claim(EXP, "reparam_hessian", DINH, "reparam", "",
        "the same rescalings change the top Hessian eigenvalue more than 10x",
        "spectral norm arbitrarily large")
 def reparam_hessian(artifacts, params):

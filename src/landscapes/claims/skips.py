@@ -31,7 +31,7 @@ def _train_loss(artifacts, model) -> float:
     return float(load_csv(artifacts[f"metrics_{model}"])[-1]["train_loss"])
 
 
-@claim(EXP, "nonconvex_share", PAPER, "skips/nonconvexity (Fig. 7)",
+@claim(EXP, "nonconvex_share", PAPER, "nonconvexity", "Fig. 7",
        "the deepest plain net has a larger share of strongly non-convex grid points "
        "(|lambda_min / lambda_max| above the threshold) than its shortcut twin",
        "large non-convex regions without shortcuts, almost none with")
@@ -44,7 +44,7 @@ def nonconvex_share(artifacts, params):
                    {"plain": plain, "shortcuts": short, "depth": d})
 
 
-@claim(EXP, "single_basin", PAPER, "skips/contours (Fig. 5)",
+@claim(EXP, "single_basin", PAPER, "contours", "Fig. 5",
        "with shortcuts the surface has a single basin at every depth (one local minimum "
        "of the grid)",
        "convex-looking contours for ResNet-20/56/110")
@@ -56,7 +56,7 @@ def single_basin(artifacts, params):
                    all(c == 1 for c in counts.values()), counts)
 
 
-@claim(EXP, "plain_more_minima", PAPER, "skips/contours (Fig. 5)",
+@claim(EXP, "plain_more_minima", PAPER, "contours", "Fig. 5",
        "the deepest plain net has more local minima of the grid than its shortcut twin",
        "chaotic surface for ResNet-110-noshort")
 def plain_more_minima(artifacts, params):
@@ -66,7 +66,7 @@ def plain_more_minima(artifacts, params):
                    {"plain": plain, "shortcuts": short, "depth": d})
 
 
-@claim(EXP, "depth_hurts_plain", PAPER, "skips/contours (Fig. 5), training loss",
+@claim(EXP, "depth_hurts_plain", PAPER, "contours", "Fig. 5",
        "the plain nets' training loss rises with depth while the shortcut nets' does not",
        "deep plain nets train worse; shortcut nets do not")
 def depth_hurts_plain(artifacts, params):
