@@ -1,4 +1,5 @@
 import importlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,32 @@ def test_non_boolean_verdict_is_an_error():
         claims.REGISTRY.pop("unit2")
 
 
+def test_a_claim_holding_on_nan_is_an_error():
+    @claims.claim("unit4", "careless", "P", "f", "", "s", "v")
+    def careless(artifacts, params):
+        return claims.Verdict(math.nan, "anything", True)
+
+    try:
+        with pytest.raises(ValueError, match="non-finite"):
+            claims.evaluate("unit4", {}, {})
+    finally:
+        claims.REGISTRY.pop("unit4")
+
+
 def test_unknown_experiment_has_no_claims():
     with pytest.raises(ModuleNotFoundError):
         claims.evaluate("no_such_experiment", {}, {})
+
+
+def test_ratio_and_extremes_refuse_degenerate_values():
+    assert claims.ratio(6.0, 3.0) == 2.0
+    for num, den in [(1.0, 0.0), (1.0, -2.0), (math.nan, 1.0), (1.0, math.inf)]:
+        assert math.isnan(claims.ratio(num, den))
+    assert claims.least([3, 1, 2]) == 1 and claims.most([3, 1, 2]) == 3
+    # Python's min([2, nan]) is 2 but min([nan, 2]) is nan: here both are nan
+    assert math.isnan(claims.least([2.0, math.nan])) and math.isnan(claims.most([math.inf, 1]))
+    with pytest.raises(ValueError, match="empty"):
+        claims.least([])
 
 
 def test_every_experiment_registers_its_claims_with_a_real_figure():

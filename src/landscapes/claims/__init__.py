@@ -3,10 +3,12 @@
 A claim function is registered with `@claim(...)`, which records the paper, the figure (its
 name within the experiment, as in `figures/<experiment>/<figure>.png`, and the paper's label for
 it), the statement and the paper's value. It receives the artifacts (a mapping name -> path,
-from the rule's inputs) and the rule's params, and returns a `Verdict` it computed: the
-measured value, the threshold it was compared with, and whether the claim holds. Claims live
-in one module per experiment (`landscapes.claims.<experiment>`); `evaluate` runs all claims of
-one experiment.
+from the rule's inputs) and the experiment's config section as params: thresholds under
+`params["claims"]` (each a key with its default in the section's schema), other settings from
+the section itself. It returns a `Verdict` it computed: the measured value, the threshold it
+was compared with, and whether the claim holds. A broken measurement (NaN, an empty selection,
+a zero denominator) fails or raises, never holds. Claims live in one module per experiment
+(`landscapes.claims.<experiment>`); `evaluate` runs all claims of one experiment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import importlib
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable
+
+import numpy as np
 
 REGISTRY: dict[str, list[Callable]] = {}
 FIELDS = ("experiment", "paper", "figure", "paper_figure", "claim", "paper_value", "measured",
@@ -53,6 +57,33 @@ def figure_label(record: dict) -> str:
     return f"{label} {record['paper_figure']}" if record.get("paper_figure") else label
 
 
+def finite(*values) -> bool:
+    """Whether every value (numbers or arrays) is a finite number: a NaN or infinity is a broken
+    measurement, and no comparison may turn it into a verdict."""
+    return all(np.isfinite(np.asarray(v, dtype=float)).all() for v in values)
+
+
+def ratio(numerator, denominator) -> float:
+    """numerator / denominator, NaN (which fails every threshold) unless both are finite and
+    the denominator is positive: "x times sharper" means nothing over zero or a negative."""
+    if not finite(numerator, denominator) or not float(denominator) > 0:
+        return math.nan
+    return float(numerator) / float(denominator)
+
+
+def least(values) -> float:
+    """The smallest value, NaN if any is not finite (Python's min lets a NaN through or not
+    by where it stands); an empty selection raises."""
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        raise ValueError("no values to compare: the selection is empty")
+    return float(v.min()) if finite(v) else math.nan
+
+
+def most(values) -> float:
+    """The largest value, NaN if any is not finite; an empty selection raises."""
+    return -least(-np.asarray(list(values), dtype=float))
+
 
 def _clean(value):
     if isinstance(value, float) and not math.isfinite(value):
@@ -71,6 +102,9 @@ def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
         verdict = fn(artifacts, params)
         if not isinstance(verdict.holds, bool):
             raise TypeError(f"claim {fn.claim_info['id']} returned a non-boolean verdict")
+        if verdict.holds and isinstance(verdict.measured, float) and not finite(verdict.measured):
+            raise ValueError(f"claim {fn.claim_info['id']} holds on a non-finite measurement "
+                             f"({verdict.measured})")
         record = dict(fn.claim_info, **asdict(verdict))
         record["measured"] = _clean(record["measured"])
         record["details"] = {k: _clean(v) for k, v in record["details"].items()}
