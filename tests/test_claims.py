@@ -2,8 +2,10 @@ import importlib
 import math
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
+from claims_support import SECTIONS, schema
 
 from landscapes import claims
 
@@ -100,3 +102,17 @@ def test_every_experiment_registers_its_claims_with_a_real_figure():
             assert (ROOT / "workflow" / "report" / exp / f"{info['figure']}.rst").is_file(), \
                 info["id"]
     assert len(ids) == len(set(ids)) == 31
+
+
+@pytest.mark.parametrize("exp", EXPERIMENTS)
+def test_every_threshold_is_a_described_schema_key_with_a_valid_default(exp):
+    sec = schema(exp)
+    block = sec["properties"]["claims"]
+    assert "claims" not in sec.get("required", []) and "required" not in block
+    assert block["default"] == {} and block["additionalProperties"] is False
+    for key, spec in block["properties"].items():
+        assert {"type", "description", "default"} <= set(spec), f"{exp}.claims.{key}"
+        assert isinstance(spec["description"], str) and spec["description"], key
+    defaults = {k: v["default"] for k, v in block["properties"].items()}
+    jsonschema.validate(defaults, block)
+    assert (SECTIONS / f"{exp}.schema.yaml").is_file()
