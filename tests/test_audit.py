@@ -220,12 +220,15 @@ def test_caption_template_picks_the_text_by_wildcards(tmp_path):
 
 
 def test_claims_page_shows_every_verdict_grouped_by_paper():
-    records = [{"paper": "P1", "figure": "f1", "claim": "c <1>", "paper_value": "v",
-                "measured": 0.5, "threshold": "t", "holds": True},
-               {"paper": "P2", "figure": "f2", "claim": "c2", "paper_value": "v",
-                "measured": 2.0, "threshold": "t", "holds": False}]
+    records = [{"paper": "P1", "experiment": "e", "figure": "f1", "paper_figure": "Fig. 1",
+                "claim": "c <1>", "paper_value": "v", "measured": 0.5, "threshold": "t",
+                "holds": True},
+               {"paper": "P2", "experiment": "e", "figure": "f2", "paper_figure": "",
+                "claim": "c2", "paper_value": "v", "measured": 2.0, "threshold": "t",
+                "holds": False}]
     page = report.claims_html(records, "Claims", "made today")
     assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
+    assert "<td>e/f1 Fig. 1</td>" in page and "<td>e/f2</td>" in page
     assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
     assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page
 
@@ -240,10 +243,12 @@ def test_python_dash_m_runs_the_cli(tmp_path):
 def test_figure_verdicts_are_matched_to_figures_and_escaped(tmp_path):
     claims = tmp_path / "linear.json"
     claims.write_text(json.dumps([
-        {"paper": "P", "figure": "linear/permutation (c)", "claim": "|L(P a) - L(a)| small",
-         "paper_value": "0", "measured": 0.0, "threshold": "<= 1e-6", "holds": True},
-        {"paper": "P", "figure": "linear/saddle (d)", "claim": "modes in order",
-         "paper_value": "yes", "measured": 0.5, "threshold": "= 1", "holds": False}]))
+        {"paper": "P", "experiment": "linear", "figure": "permutation", "paper_figure": "(c)",
+         "claim": "|L(P a) - L(a)| small", "paper_value": "0", "measured": 0.0,
+         "threshold": "<= 1e-6", "holds": True},
+        {"paper": "P", "experiment": "linear", "figure": "saddle", "paper_figure": "(d)",
+         "claim": "modes in order", "paper_value": "yes", "measured": 0.5, "threshold": "= 1",
+         "holds": False}]))
     verdicts = report.figure_verdicts([claims, tmp_path / "absent.json"], "results/tiny")
     assert set(verdicts) == {"results/tiny/figures/linear/permutation.png",
                              "results/tiny/figures/linear/saddle.png"}

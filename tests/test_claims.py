@@ -1,12 +1,21 @@
+import importlib
+import math
+from pathlib import Path
+
+import jsonschema
 import numpy as np
 import pytest
+from claims_support import SECTIONS, schema
 
 from landscapes import claims
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = ("linear", "minima", "saddles", "skips", "sharpness")
 
 
 @pytest.fixture
 def unit_claims():
-    @claims.claim("unit", "positive", "Paper 2000", "Fig. 1", "x is positive", "> 0")
+    @claims.claim("unit", "positive", "Paper 2000", "panel", "Fig. 1", "x is positive", "> 0")
     def positive(artifacts, params):
         x = artifacts["x"]
         return claims.Verdict(np.float64(x), "> 0", bool(x > params["floor"]))
@@ -20,12 +29,29 @@ def test_evaluate_computes_verdicts_and_tables_them(unit_claims):
     bad = claims.evaluate("unit", {"x": -1.0}, {"floor": 0})
     assert good[0]["id"] == "unit.positive" and good[0]["holds"] is True
     assert bad[0]["holds"] is False and isinstance(bad[0]["measured"], float)
+    assert {k: good[0][k] for k in ("experiment", "figure", "paper_figure")} == \
+        {"experiment": "unit", "figure": "panel", "paper_figure": "Fig. 1"}
+    assert set(claims.FIELDS) <= set(good[0])
     table = claims.markdown_table(good + bad)
     assert "| holds |" in table and "| **fails** |" in table and "1 of 2 claims hold" in table
+    assert "| unit/panel Fig. 1 |" in table
+
+
+def test_figure_label_composes_experiment_figure_and_paper_label():
+    assert claims.figure_label({"experiment": "linear", "figure": "convexity",
+                                "paper_figure": "(a)"}) == "linear/convexity (a)"
+    assert claims.figure_label({"experiment": "sharpness", "figure": "reparam",
+                                "paper_figure": ""}) == "sharpness/reparam"
+
+
+@pytest.mark.parametrize("figure", ["linear/convexity", "convexity (a)", ""])
+def test_figure_must_be_a_file_name_not_prose(figure):
+    with pytest.raises(ValueError, match="figure"):
+        claims.claim("unit3", "x", "P", figure, "", "s", "v")
 
 
 def test_non_boolean_verdict_is_an_error():
-    @claims.claim("unit2", "sloppy", "P", "F", "s", "v")
+    @claims.claim("unit2", "sloppy", "P", "f", "", "s", "v")
     def sloppy(artifacts, params):
         return claims.Verdict(1.0, "> 0", np.bool_(True))
 
@@ -36,6 +62,57 @@ def test_non_boolean_verdict_is_an_error():
         claims.REGISTRY.pop("unit2")
 
 
+def test_a_claim_holding_on_nan_is_an_error():
+    @claims.claim("unit4", "careless", "P", "f", "", "s", "v")
+    def careless(artifacts, params):
+        return claims.Verdict(math.nan, "anything", True)
+
+    try:
+        with pytest.raises(ValueError, match="non-finite"):
+            claims.evaluate("unit4", {}, {})
+    finally:
+        claims.REGISTRY.pop("unit4")
+
+
 def test_unknown_experiment_has_no_claims():
     with pytest.raises(ModuleNotFoundError):
         claims.evaluate("no_such_experiment", {}, {})
+
+
+def test_ratio_and_extremes_refuse_degenerate_values():
+    assert claims.ratio(6.0, 3.0) == 2.0
+    for num, den in [(1.0, 0.0), (1.0, -2.0), (math.nan, 1.0), (1.0, math.inf)]:
+        assert math.isnan(claims.ratio(num, den))
+    assert claims.least([3, 1, 2]) == 1 and claims.most([3, 1, 2]) == 3
+    # Python's min([2, nan]) is 2 but min([nan, 2]) is nan: here both are nan
+    assert math.isnan(claims.least([2.0, math.nan])) and math.isnan(claims.most([math.inf, 1]))
+    with pytest.raises(ValueError, match="empty"):
+        claims.least([])
+
+
+def test_every_experiment_registers_its_claims_with_a_real_figure():
+    ids = []
+    for exp in EXPERIMENTS:
+        importlib.import_module(f"landscapes.claims.{exp}")
+        for fn in claims.REGISTRY[exp]:
+            info = fn.claim_info
+            ids.append(info["id"])
+            assert info["experiment"] == exp
+            # every figure has a caption: workflow/report/<exp>/<figure>.rst
+            assert (ROOT / "workflow" / "report" / exp / f"{info['figure']}.rst").is_file(), \
+                info["id"]
+    assert len(ids) == len(set(ids)) == 31
+
+
+@pytest.mark.parametrize("exp", EXPERIMENTS)
+def test_every_threshold_is_a_described_schema_key_with_a_valid_default(exp):
+    sec = schema(exp)
+    block = sec["properties"]["claims"]
+    assert "claims" not in sec.get("required", []) and "required" not in block
+    assert block["default"] == {} and block["additionalProperties"] is False
+    for key, spec in block["properties"].items():
+        assert {"type", "description", "default"} <= set(spec), f"{exp}.claims.{key}"
+        assert isinstance(spec["description"], str) and spec["description"], key
+    defaults = {k: v["default"] for k, v in block["properties"].items()}
+    jsonschema.validate(defaults, block)
+    assert (SECTIONS / f"{exp}.schema.yaml").is_file()

@@ -2,15 +2,12 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from landscapes import ensemble
-from landscapes.claims import minima as minima_claims
 from landscapes.data import Dataset
 from landscapes.provenance import configure_runtime
-from landscapes.store import save_csv
 from landscapes.train import DivergedError, TrainConfig, evaluate, init_model, train
 
 SPEC = {"name": "mlp", "hidden": [12], "activation": "relu"}
@@ -124,33 +121,3 @@ def test_shards_cover_every_run_once():
     with pytest.raises(ValueError, match="at least one run"):
         ensemble.shard_seeds(0, 2, 3, 0)
 
-
-def _nets_table(tmp_path, spreads, means, noise_corr):
-    """Synthetic minima: per size, train and test loss with a given test correlation."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for size, sd, mu, rho in zip((10, 20, 40), spreads, means, noise_corr):
-        a, b = rng.standard_normal((2, 200))
-        train_l = mu - 0.3 + sd * a
-        test_l = mu + sd * (rho * a + math.sqrt(1 - rho**2) * b)
-        rows += [{"size": size, "seed": k, "train_loss": tr, "test_loss": te,
-                  "train_error": 0.1, "test_error": 0.2}
-                 for k, (tr, te) in enumerate(zip(train_l, test_l))]
-    path = tmp_path / "nets.csv"
-    save_csv(path, rows)
-    return {"nets": str(path)}
-
-
-def test_claims_hold_on_data_that_has_the_papers_shape(tmp_path):
-    art = _nets_table(tmp_path, (0.1, 0.05, 0.02), (1.0, 0.9, 0.85), (0.9, 0.6, 0.2))
-    assert minima_claims.test_loss_spread_falls(art, {}).holds
-    assert minima_claims.test_loss_mean_not_rising(art, {}).holds
-    assert minima_claims.train_test_correlation_falls(art, {}).holds
-
-
-def test_claims_fail_on_data_that_does_not(tmp_path):
-    art = _nets_table(tmp_path, (0.02, 0.05, 0.1), (0.8, 0.9, 1.0), (0.2, 0.6, 0.9))
-    assert not minima_claims.test_loss_spread_falls(art, {}).holds
-    assert not minima_claims.test_loss_mean_not_rising(art, {}).holds
-    assert not minima_claims.train_test_correlation_falls(art, {}).holds
-    assert minima_claims.inversions([3, 2, 2.5, 1]) == 1

@@ -1,15 +1,13 @@
-"""The spherical 3-spin Hamiltonian, its gradient, projected descent, and the spin-glass claims."""
+"""The spherical 3-spin Hamiltonian, its gradient and projected descent (its claims are in
+test_claims_minima.py)."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 from landscapes import spinglass
-from landscapes.claims import minima as minima_claims
 from landscapes.provenance import configure_runtime
-from landscapes.store import save_csv
 
 
 @pytest.fixture(autouse=True)
@@ -77,21 +75,3 @@ def test_reference_levels():
     assert spinglass.THRESHOLD == pytest.approx(-1.633, abs=1e-3)
     assert spinglass.GROUND_STATE < spinglass.THRESHOLD
 
-
-def _glass_table(tmp_path, spreads, means):
-    rng = np.random.default_rng(0)
-    rows = [{"n": n, "start": k, "energy": e, "grad_norm": 0.0, "steps": 1, "converged": True}
-            for n, sd, mu in zip((10, 20, 40), spreads, means)
-            for k, e in enumerate(mu + sd * rng.standard_normal(100))]
-    path = tmp_path / "glass.csv"
-    save_csv(path, rows)
-    return {"glass": str(path)}
-
-
-def test_spinglass_claims(tmp_path):
-    good = _glass_table(tmp_path, (0.1, 0.05, 0.02), (-1.5, -1.55, -1.6))
-    assert minima_claims.spinglass_spread_falls(good, {}).holds
-    assert minima_claims.spinglass_band(good, {}).holds
-    bad = _glass_table(tmp_path, (0.02, 0.05, 0.1), (-1.5, -1.5, -1.4))
-    assert not minima_claims.spinglass_spread_falls(bad, {}).holds
-    assert not minima_claims.spinglass_band(bad, {}).holds

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 
-from landscapes.claims import fmt
+from landscapes.claims import figure_label, fmt
 from landscapes.provenance import atomic_path, read_sidecar
 
 COLUMNS = ("figure", "claim", "paper's value", "measured", "threshold", "verdict")
@@ -59,7 +59,7 @@ def claims_html(records: list[dict], title: str, made: str) -> str:
                      + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + "</tr>")
         for r in rows:
             verdict = "holds" if r["holds"] else "fails"
-            cells = [r["figure"], r["claim"], r["paper_value"], fmt(r["measured"]),
+            cells = [figure_label(r), r["claim"], r["paper_value"], fmt(r["measured"]),
                      r["threshold"]]
             parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
                          + f"<td class='{verdict}'>{verdict}</td></tr>")
@@ -118,8 +118,8 @@ def rst_escape(text: str) -> str:
 
 
 def figure_of(record: dict) -> str:
-    """'<experiment>/<figure>' of a claim: its `figure` field up to the first space."""
-    return str(record.get("figure", "")).split(" ")[0]
+    """'<experiment>/<figure>' of a claim, from its `experiment` and `figure` fields."""
+    return f"{record['experiment']}/{record['figure']}"
 
 
 def verdicts_rst(records: list[dict], source: str) -> str:
@@ -136,8 +136,8 @@ def verdicts_rst(records: list[dict], source: str) -> str:
 
 def figure_verdicts(claims_paths, results: str) -> dict[str, str]:
     """{figure PNG path: verdicts paragraph} from the claims files that exist now (at
-    `snakemake --report` time, all of them). A claim's `figure` field '<exp>/<name> ...' names
-    the figure results/<run>/figures/<exp>/<name>.png."""
+    `snakemake --report` time, all of them). A claim's `experiment` and `figure` fields name
+    the figure results/<run>/figures/<experiment>/<figure>.png."""
     import json
     from pathlib import Path
 

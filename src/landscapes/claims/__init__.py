@@ -1,10 +1,14 @@
 """Named claims: each paper's statement as a function of the pipeline's artifacts.
 
-A claim function is registered with `@claim(...)`, which records the paper, the figure, the
-statement and the paper's value. It receives the artifacts (a mapping name -> path, from the
-rule's inputs) and the rule's params, and returns a `Verdict` it computed: the measured value,
-the threshold it was compared with, and whether the claim holds. Claims live in one module per
-experiment (`landscapes.claims.<experiment>`); `evaluate` runs all claims of one experiment.
+A claim function is registered with `@claim(...)`, which records the paper, the figure (its
+name within the experiment, as in `figures/<experiment>/<figure>.png`, and the paper's label for
+it), the statement and the paper's value. It receives the artifacts (a mapping name -> path,
+from the rule's inputs) and the experiment's config section as params: thresholds under
+`params["claims"]` (each a key with its default in the section's schema), other settings from
+the section itself. It returns a `Verdict` it computed: the measured value, the threshold it
+was compared with, and whether the claim holds. A broken measurement (NaN, an empty selection,
+a zero denominator) fails or raises, never holds. Claims live in one module per experiment
+(`landscapes.claims.<experiment>`); `evaluate` runs all claims of one experiment.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+import numpy as np
+
 REGISTRY: dict[str, list[Callable]] = {}
-FIELDS = ("paper", "figure", "claim", "paper_value", "measured", "threshold", "holds")
+FIELDS = ("experiment", "paper", "figure", "paper_figure", "claim", "paper_value", "measured",
+          "threshold", "holds")
 
 
 @dataclass
@@ -27,15 +34,56 @@ class Verdict:
     details: dict = field(default_factory=dict)
 
 
-def claim(experiment: str, name: str, paper: str, figure: str, statement: str,
-          paper_value: str):
-    """Register a claim function under an experiment (the rule file's name)."""
+def claim(experiment: str, name: str, paper: str, figure: str, paper_figure: str,
+          statement: str, paper_value: str):
+    """Register a claim function under an experiment (the rule file's name). `figure` is the
+    figure's name within the experiment (`figures/<experiment>/<figure>.png`), `paper_figure`
+    the paper's label for what it reproduces ("Fig. 5", "Table 3", "(a)", or "")."""
+    if not figure or "/" in figure or " " in figure:
+        raise ValueError(f"claim {experiment}.{name}: figure must be a figure's file name "
+                         f"within its experiment, got {figure!r}")
+
     def register(fn: Callable) -> Callable:
         fn.claim_info = {"id": f"{experiment}.{name}", "experiment": experiment, "paper": paper,
-                         "figure": figure, "claim": statement, "paper_value": paper_value}
+                         "figure": figure, "paper_figure": paper_figure, "claim": statement,
+                         "paper_value": paper_value}
         REGISTRY.setdefault(experiment, []).append(fn)
         return fn
     return register
+
+
+def figure_label(record: dict) -> str:
+    """'linear/convexity (a)': the figure file within its experiment, then the paper's label."""
+    label = f"{record['experiment']}/{record['figure']}"
+    return f"{label} {record['paper_figure']}" if record.get("paper_figure") else label
+
+
+def finite(*values) -> bool:
+    """Whether every value (numbers or arrays) is a finite number: a NaN or infinity is a broken
+    measurement, and no comparison may turn it into a verdict."""
+    return all(np.isfinite(np.asarray(v, dtype=float)).all() for v in values)
+
+
+def ratio(numerator, denominator) -> float:
+    """numerator / denominator, NaN (which fails every threshold) unless both are finite and
+    the denominator is positive: "x times sharper" means nothing over zero or a negative."""
+    if not finite(numerator, denominator) or not float(denominator) > 0:
+        return math.nan
+    return float(numerator) / float(denominator)
+
+
+def least(values) -> float:
+    """The smallest value, NaN if any is not finite (Python's min lets a NaN through or not
+    by where it stands); an empty selection raises."""
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        raise ValueError("no values to compare: the selection is empty")
+    return float(v.min()) if finite(v) else math.nan
+
+
+def most(values) -> float:
+    """The largest value, NaN if any is not finite; an empty selection raises."""
+    return -least(-np.asarray(list(values), dtype=float))
 
 
 def _clean(value):
@@ -55,6 +103,9 @@ def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
         verdict = fn(artifacts, params)
         if not isinstance(verdict.holds, bool):
             raise TypeError(f"claim {fn.claim_info['id']} returned a non-boolean verdict")
+        if verdict.holds and isinstance(verdict.measured, float) and not finite(verdict.measured):
+            raise ValueError(f"claim {fn.claim_info['id']} holds on a non-finite measurement "
+                             f"({verdict.measured})")
         record = dict(fn.claim_info, **asdict(verdict))
         record["measured"] = _clean(record["measured"])
         record["details"] = {k: _clean(v) for k, v in record["details"].items()}
@@ -128,7 +179,7 @@ def markdown_table(records: list[dict]) -> str:
     rows = [head, "|" + "---|" * 7]
     for r in records:
         verdict = verdict_text(r) if r["holds"] else f"**{verdict_text(r)}**"
-        cells = [r["paper"], r["figure"], r["claim"], r["paper_value"], measured_text(r),
+        cells = [r["paper"], figure_label(r), r["claim"], r["paper_value"], measured_text(r),
                  r["threshold"], verdict]
         rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     held = sum(r["holds"] for r in records)

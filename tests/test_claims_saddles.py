@@ -1,0 +1,149 @@
+"""Every claim of Dauphin et al. 2014 on small synthetic artifacts in the pipeline's format
+(`critical_points.npz` from the search, `optimizers.npz` from the comparison): one case that
+holds, one that fails, and the degenerate inputs that must fail or raise."""
+
+import numpy as np
+import pytest
+from claims_support import section, verdicts
+
+from landscapes.claims import saddles as sc
+from landscapes.store import save_npz
+
+N, DIM = 8, 5
+EPOCHS = np.arange(6)
+
+
+def params(grad_cutoff=1e-6, **claims):
+    return section("saddles", search={"grad_cutoff": grad_cutoff, "index_tol": 1e-5,
+                                      "flat_tol": 1e-3}, claims=claims)
+
+
+def critical_points(tmp_path, error=None, index=None, eigenvalues=None, grad=None):
+    error = np.linspace(0.1, 0.8, N) if error is None else np.asarray(error)
+    index = error / 4 if index is None else index  # perfectly monotone
+    if eigenvalues is None:  # spectra shift left as the error grows
+        eigenvalues = np.stack([np.linspace(-1, 2, DIM) + 0.5 - e for e in error])
+    if grad is None:
+        grad = np.full(N, 1e-9)
+        grad[-1] = 1e-2  # one stalled point, rejected by the cutoff
+    curvature = np.full(N, 0.1)
+    curvature[-1] = 1e-6  # ... and gradient-flat
+    save_npz(tmp_path / "cp.npz", error=error, index=index, eigenvalues=eigenvalues,
+             grad_norm=grad, gradient_curvature=curvature)
+    return str(tmp_path / "cp.npz")
+
+
+def optimizers(tmp_path, **over):
+    ep = EPOCHS
+    opt = {f"{k}_{c}": v for k, v0 in (("msgd", 0), ("newton", 0), ("sfn", 0), ("sfn_krylov", 0))
+           for c, v in (("epoch", ep), ("error", 0 * ep + v0), ("grad_norm", 1 + 0 * ep),
+                        ("lambda_min", 0 * ep))}
+    opt.update(msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.185, 1.18]),
+               newton_loss=np.full(6, 1.3), sfn_loss=np.linspace(2, 1.0, 6),
+               sfn_krylov_loss=np.full(6, 1.1), switch_epoch=np.array([3, 4, 5]),
+               switch_loss=np.array([1.19, 1.0, 0.9]), switch_at=np.array(3),
+               switch_plateau_found=np.array(True))
+    opt.update(over)
+    save_npz(tmp_path / "opt.npz", **opt)
+    return str(tmp_path / "opt.npz")
+
+
+def artifacts(tmp_path, cp=None, opt=None):
+    return {"critical_points": cp or critical_points(tmp_path),
+            "optimizers": opt or optimizers(tmp_path)}
+
+
+def test_every_claim_holds_and_states_its_cutoff(tmp_path):
+    records = verdicts("saddles", artifacts(tmp_path), params())
+    assert len(records) == 4 and all(r["holds"] for r in records.values())
+    corr = records["error_index_correlation"]
+    assert corr["details"]["accepted"] == N - 1 and corr["details"]["gradient_flat"] == 1
+    assert "1e-06" in corr["threshold"] and "1e-06" in records["spectrum_shifts_right"]["threshold"]
+    switch = records["switch_escapes_plateau"]["measured"]
+    assert switch.startswith("SFN drop 0.244, SGD drop 0.008")
+
+
+def test_error_index_correlation_fails_when_error_falls_with_index(tmp_path):
+    error = np.linspace(0.1, 0.8, N)
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, error=error, index=1 - error))
+    assert not sc.error_index_correlation(art, params()).holds
+    # a weak correlation passes a weak threshold only
+    index = error / 4
+    index[[0, 3]] = index[[3, 0]]
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, error=error, index=index))
+    rho = sc.error_index_correlation(art, params()).measured
+    assert 0.6 < rho < 0.9
+    assert not sc.error_index_correlation(art, params(min_spearman=0.9)).holds
+
+
+def test_index_claims_fail_with_too_few_points_under_the_cutoff(tmp_path):
+    # a stricter cutoff leaves no critical point: both index claims fail, never pass by default
+    records = verdicts("saddles", artifacts(tmp_path), params(grad_cutoff=1e-12))
+    assert not records["error_index_correlation"]["holds"]
+    assert records["error_index_correlation"]["measured"].startswith("n/a: 0 of 8")
+    assert not records["spectrum_shifts_right"]["holds"]
+    # seven points under the cutoff, eight needed
+    assert not sc.error_index_correlation(artifacts(tmp_path), params(min_points=8)).holds
+
+
+def test_error_index_correlation_fails_on_nan(tmp_path):
+    error = np.linspace(0.1, 0.8, N)
+    error[2] = np.nan
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, error=error, index=np.arange(N)))
+    assert not sc.error_index_correlation(art, params()).holds
+
+
+def test_spectrum_shifts_right_fails_when_spectra_shift_the_other_way(tmp_path):
+    error = np.linspace(0.1, 0.8, N)
+    eig = np.stack([np.linspace(-1, 2, DIM) + e for e in error])  # right as error grows
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, eigenvalues=eig))
+    assert not sc.spectrum_shifts_right(art, params()).holds
+
+
+def test_spectrum_shifts_right_fails_without_three_errors_or_on_nan(tmp_path):
+    two = artifacts(tmp_path, cp=critical_points(tmp_path, error=[0.1] * 4 + [0.5] * 4))
+    assert not sc.spectrum_shifts_right(two, params()).holds
+    eig = np.stack([np.linspace(-1, 2, DIM) + 0.5 - e for e in np.linspace(0.1, 0.8, N)])
+    eig[0] = np.nan
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, eigenvalues=eig))
+    assert not sc.spectrum_shifts_right(art, params()).holds
+
+
+def test_sfn_lowest_loss_fails_when_newton_ends_lower(tmp_path):
+    art = artifacts(tmp_path, opt=optimizers(tmp_path, newton_loss=np.full(6, 0.9)))
+    assert not sc.sfn_lowest_loss(art, params()).holds
+    art = artifacts(tmp_path, opt=optimizers(tmp_path, msgd_loss=np.full(6, 0.5)))
+    assert not sc.sfn_lowest_loss(art, params()).holds
+
+
+def test_sfn_lowest_loss_fails_on_nan_and_raises_without_an_sgd_record(tmp_path):
+    nan = np.full(6, 1.3)
+    nan[-1] = np.nan
+    for key in ("newton_loss", "sfn_loss", "msgd_loss"):
+        art = artifacts(tmp_path, opt=optimizers(tmp_path, **{key: nan}))
+        assert not sc.sfn_lowest_loss(art, params()).holds, key
+    short = optimizers(tmp_path, msgd_epoch=EPOCHS[:4], msgd_loss=np.ones(4))
+    with pytest.raises(ValueError, match="no record at epoch 5"):
+        sc.sfn_lowest_loss(artifacts(tmp_path, opt=short), params())
+
+
+def test_switch_escapes_plateau_fails_when_sgd_drops_too(tmp_path):
+    art = artifacts(tmp_path, opt=optimizers(tmp_path,
+                                             msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.0, 0.8])))
+    assert not sc.switch_escapes_plateau(art, params()).holds
+    # SFN's drop of 0.244 misses a margin of 0.3
+    assert not sc.switch_escapes_plateau(artifacts(tmp_path), params(switch_margin=0.3)).holds
+
+
+def test_switch_escapes_plateau_fails_on_a_zero_loss_at_the_switch(tmp_path):
+    # drops relative to zero would be +inf for SFN and -inf for SGD, and the claim would hold
+    zero = optimizers(tmp_path, msgd_loss=np.array([2, 1.5, 1.2, 0.0, 0.0, 0.01]),
+                      switch_loss=np.array([0.0, -0.1, -0.2]))
+    assert not sc.switch_escapes_plateau(artifacts(tmp_path, opt=zero), params()).holds
+    nan = optimizers(tmp_path, switch_loss=np.array([1.19, 1.0, np.nan]))
+    assert not sc.switch_escapes_plateau(artifacts(tmp_path, opt=nan), params()).holds
+
+
+def test_a_missing_artifact_raises(tmp_path):
+    with pytest.raises(KeyError):
+        verdicts("saddles", {"critical_points": critical_points(tmp_path)}, params())
