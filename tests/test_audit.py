@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landscapes import audit, cli, provenance, report, reproduce
+from landscapes import audit, cli, provenance, reproduce
 from landscapes.store import save_npz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -207,45 +207,8 @@ def test_params_diff_names_nested_keys():
                      "settings.grid recorded 31, config now gives 33"]
 
 
-def test_caption_template_picks_the_text_by_wildcards(tmp_path):
-    folder = tmp_path / "report" / "linear"
-    folder.mkdir(parents=True)
-    (folder / "convexity.rst").write_text("A bowl.\n")
-    (folder / "saddle.rst").write_text("A saddle.\n")
-    template = report.caption_template(str(folder / "{figure}.rst"))
-    assert template == ("{% if snakemake.wildcards.figure == 'convexity' %}\nA bowl.\n"
-                        "{% elif snakemake.wildcards.figure == 'saddle' %}\nA saddle.\n"
-                        "{% endif %}\n")
-    assert report.caption_template(str(folder / "{figure}.txt")) is None
-
-
-def test_claims_page_shows_every_verdict_grouped_by_paper():
-    records = [{"paper": "P1", "figure": "f1", "claim": "c <1>", "paper_value": "v",
-                "measured": 0.5, "threshold": "t", "holds": True},
-               {"paper": "P2", "figure": "f2", "claim": "c2", "paper_value": "v",
-                "measured": 2.0, "threshold": "t", "holds": False}]
-    page = report.claims_html(records, "Claims", "made today")
-    assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
-    assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
-    assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page
-
-
 def test_python_dash_m_runs_the_cli(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "landscapes", "audit", str(tmp_path / "x.png")],
                           cwd=REPO, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert proc.returncode == 2 and "no such file" in proc.stderr
-
-
-def test_figure_verdicts_are_matched_to_figures_and_escaped(tmp_path):
-    claims = tmp_path / "linear.json"
-    claims.write_text(json.dumps([
-        {"paper": "P", "figure": "linear/permutation (c)", "claim": "|L(P a) - L(a)| small",
-         "paper_value": "0", "measured": 0.0, "threshold": "<= 1e-6", "holds": True},
-        {"paper": "P", "figure": "linear/saddle (d)", "claim": "modes in order",
-         "paper_value": "yes", "measured": 0.5, "threshold": "= 1", "holds": False}]))
-    verdicts = report.figure_verdicts([claims, tmp_path / "absent.json"], "results/tiny")
-    assert set(verdicts) == {"results/tiny/figures/linear/permutation.png",
-                             "results/tiny/figures/linear/saddle.png"}
-    assert r"\|L(P a) - L(a)\| small" in verdicts["results/tiny/figures/linear/permutation.png"]
-    assert "* **FAILS**: modes in order" in verdicts["results/tiny/figures/linear/saddle.png"]

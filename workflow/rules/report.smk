@@ -1,27 +1,44 @@
 # The claims table (claims.json, claims.md, claims.html) and the pieces of the HTML report:
-# `snakemake --report results/<run_name>/report.html` shows every figure with its caption,
-# grouped by paper (each experiment's report category), with that paper's claims and verdicts
-# beside its figures, and the whole claims table under "Claims".
+# `snakemake --report results/<run_name>/report.html` shows every figure with its caption and
+# the verdicts of its claims, grouped by experiment (its report category), with a page of that
+# experiment's claims beside its figures, and the whole claims table under "Claims".
+import os as _os
 from pathlib import Path as _Path
-
-from landscapes import report as _report
 
 
 report: "../report/workflow.rst"
 
 
-# Each figure's caption gets its claims' verdicts (read from the claims files when the report
-# is made); caption paths may name wildcards (`../report/<exp>/{figure}.rst`).
-_report.annotate_captions(workflow, CLAIMS, RESULTS)
-REPORT_CATEGORIES = _report.report_categories(workflow)
+# The report's one tie to the experiments' rule files: {experiment: (category, figures)}.
+# With the generic rules: {e: (x.category, list(x.figures)) for e, x in EXPERIMENTS.items()}.
+REPORT_EXPERIMENTS = {
+    "linear": ("Deep linear networks", list(LINEAR_FIGURES)),
+    "minima": ("Minima of multilayer nets", list(MINIMA_FIGURES)),
+    "saddles": ("Saddle points", list(SADDLES_FIGURES)),
+    "sharpness": ("Sharp minima", list(SHARP_FIGURES)),
+    "skips": ("Skip connections (Li et al. 2018)", list(SKIPS_FIGURES)),
+}
+# Every figure's caption and its claims' verdicts, in the one file the figure rule's
+# `report(caption=os.path.abspath(FIGURE_CAPTION))` names: absolute, since Snakemake reads a
+# relative caption path from the rule file's folder, not from the working directory.
+FIGURE_CAPTION = out("report/figure_captions.rst")
+REPORT_CATEGORIES = {e: category for e, (category, _) in REPORT_EXPERIMENTS.items()}
+# Each figure as [experiment, figure, PNG] and its caption source, from the working directory
+# (the checkout's own, also when the workflow runs elsewhere with --directory).
+REPORT_FIGURES = [[e, f, out(f"figures/{e}/{f}.png")]
+                  for e, (_, figures) in REPORT_EXPERIMENTS.items() for f in figures]
+REPORT_CAPTION_TEXTS = [_os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report",
+                                                       e, f"{f}.rst"))
+                        for e, f, _ in REPORT_FIGURES]
 CLAIM_EXPERIMENTS = [_Path(path).stem for path in CLAIMS]
-# Built by `rule all`, so the report finds every experiment's claims page.
-FIGURES += [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
+# Built by `rule all`, so `--report` finds the captions and every experiment's claims page.
+FIGURES += [FIGURE_CAPTION] + [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
 
 
 localrules:
     gather_claims,
     claims_page,
+    figure_captions,
 
 
 rule gather_claims:
@@ -67,3 +84,23 @@ rule claims_page:
         CONDA_ENV
     script:
         "../../scripts/claims_page.py"
+
+
+rule figure_captions:
+    input:
+        claims=CLAIMS,
+        captions=REPORT_CAPTION_TEXTS,
+    output:
+        FIGURE_CAPTION,
+    params:
+        figures=REPORT_FIGURES,
+    log:
+        log_of("figure_captions"),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/figure_captions.py"
