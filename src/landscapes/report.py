@@ -10,10 +10,13 @@ provenance sidecars, so a page's bytes depend only on its inputs.
 from __future__ import annotations
 
 import html
+import logging
 from collections import defaultdict
 
 from landscapes.claims import fmt
 from landscapes.provenance import read_sidecar
+
+log = logging.getLogger("landscapes")
 
 COLUMNS = ("figure", "claim", "paper's value", "measured", "threshold", "verdict")
 
@@ -62,18 +65,18 @@ def figure_of(record: dict) -> tuple[str, str]:
     """(experiment, figure name) of the figure a claim is read off: its `experiment` and
     `figure` fields, the figure being results/<run>/figures/<experiment>/<figure>.png."""
     experiment, figure = str(record["experiment"]), str(record["figure"])
-    if "/" in figure:  # claims files written before records named the figure: 'linear/saddle (d)'
-        experiment, figure = figure.split(" ")[0].split("/", 1)
+    head = figure.split(" ")[0]
+    if head.startswith(experiment + "/"):  # older claims files: prose 'linear/saddle (d)'
+        figure = head.removeprefix(experiment + "/")
     return experiment, figure
 
 
 def figure_label(record: dict) -> str:
     """The figure column of the claims table: '<experiment>/<figure> (<paper's label>)'."""
-    experiment, figure = figure_of(record)
     label = record.get("paper_figure")
-    if label is None and "/" in str(record["figure"]):  # the old prose field says it all
+    if label is None:  # older claims files: the figure field is prose that says it all
         return str(record["figure"])
-    return f"{experiment}/{figure}" + (f" ({label})" if label else "")
+    return "{}/{} ({})".format(*figure_of(record), label)
 
 
 def verdict(record: dict, fails: str = "fails") -> str:
@@ -134,16 +137,17 @@ def figure_captions(figures: dict[tuple[str, str], tuple[str, str]],
     every figure: a branch per figure (`figures`: {(experiment, figure): (its PNG path, caption
     text)}), picked by the PNG path as the rule's first output, holds the caption text (itself
     a template) and the verdicts of the claims read off that figure (`claims`: {claims file:
-    records}), kept out of Jinja. A claim naming a figure the workflow does not draw is an
-    error."""
+    records}), kept out of Jinja. A claim naming a figure the workflow does not draw is left
+    to the claims pages, with a warning in the rule's log."""
     records = defaultdict(list)
     sources = {}
     for path, rows in claims.items():
         for r in rows:
             key = figure_of(r)
             if key not in figures:
-                raise ValueError(f"claim {r.get('id')} in {path} names figure "
-                                 f"{'/'.join(key)}, which no figure rule draws")
+                log.warning("claim %s in %s names figure %s, which no figure rule draws: it "
+                            "is in the claims pages only", r.get("id"), path, "/".join(key))
+                continue
             records[key].append(r)
             sources[key] = path
     parts = []
