@@ -235,6 +235,9 @@ def flatten(value, prefix: str = "") -> dict:
     return {prefix: value}
 
 
+_ABSENT = object()
+
+
 def params_diff(old: dict, new: dict, old_as: str = "recorded",
                 new_as: str = "config now gives") -> list[str]:
     """Each key whose value differs: '<key> <old_as> <old value>, <new_as> <new value>'."""
@@ -245,9 +248,6 @@ def params_diff(old: dict, new: dict, old_as: str = "recorded",
 
     return [f"{key} {old_as} {show(o, key)}, {new_as} {show(n, key)}"
             for key in sorted(set(o) | set(n)) if o.get(key, _ABSENT) != n.get(key, _ABSENT)]
-
-
-_ABSENT = object()
 
 
 def json_normal(value):
