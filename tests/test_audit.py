@@ -1,7 +1,8 @@
 """`landscapes audit`: drift is named, unaudited files fail, and a re-run gives identical bytes.
 
 The workflow tests build one tiny-config figure (linear_surfaces -> linear_plot) once per
-session in a copy of the repository, then each test tampers with its own copy of that.
+session in a committed git copy of the repository (so sidecars record a clean commit), then
+each test tampers with its own copy of that, Snakemake's records in .snakemake/ included.
 """
 
 import json
@@ -14,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from landscapes import audit, cli, provenance, report, reproduce
+from landscapes import audit, cli, provenance, reproduce
 from landscapes.store import save_npz
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE = "results/tiny/figures/linear/convexity.png"
-SURFACES = "results/tiny/surfaces/linear/surfaces.npz"
+SURFACES = "results/tiny/surfaces/linear/seed0/surfaces.npz"
 
 
 def tracked_files(repo: Path) -> list[str]:
@@ -35,6 +36,9 @@ def built(tmp_path_factory) -> Path:
     for name in tracked_files(REPO):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, root / name)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "checkout under test")
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", "config/tiny.yaml",
                            "--cores", "2", "--quiet", "all", "--", FIGURE], cwd=root,
                           capture_output=True, text=True, check=False)
@@ -46,8 +50,14 @@ def built(tmp_path_factory) -> Path:
 def repo(built, tmp_path) -> Path:
     """A private copy of the built repository, for a test to tamper with."""
     root = tmp_path / "repo"
-    shutil.copytree(built, root, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    shutil.copytree(built, root, symlinks=True, ignore=shutil.ignore_patterns("locks"))
     return root
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost",
+                           *args], cwd=root, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def kinds(result) -> set[tuple[str, str]]:
@@ -100,10 +110,25 @@ def test_edited_config_param_is_named(repo):
     config.write_text(text.replace("grid: 31", "grid: 33"))
 
     result = audit.audit(repo / FIGURE)
-    assert [f.path for f in result.findings] == [SURFACES]
+    assert [f.path for f in result.findings] == [SURFACES]  # the plot's own params are as run
     finding = result.findings[0]
-    assert finding.kind == "params" and "settings.grid recorded 31, config now gives 33" in (
-        finding.message)
+    assert finding.kind == "params" and "rule linear_surfaces changed" in finding.message
+    assert "config keys changed since config/tiny.yaml at commit" in finding.message
+    assert "linear.surfaces.grid was 31, config now gives 33" in finding.message
+
+
+@pytest.mark.workflow
+def test_config_edited_in_an_uncommitted_run_is_caught_but_not_named(repo):
+    side = repo / (SURFACES + ".prov.json")
+    record = json.loads(side.read_text())
+    record["git"]["dirty"] = True
+    side.write_text(json.dumps(record))
+    config = repo / "config/tiny.yaml"
+    config.write_text(config.read_text().replace("grid: 31", "grid: 33"))
+
+    (finding,) = audit.audit(repo / FIGURE).findings
+    assert (finding.kind, finding.path) == ("params", SURFACES)
+    assert "the changed key cannot be named: it ran with uncommitted changes" in finding.message
 
 
 @pytest.mark.workflow
@@ -113,9 +138,41 @@ def test_edited_sidecar_param_is_named(repo):
     record["params"]["seed"] = 1
     side.write_text(json.dumps(record))
 
-    result = audit.audit(repo / FIGURE)
+    result = audit.audit(repo / FIGURE, check_config=False)  # caught from the sidecar alone
     assert kinds(result) == {("params", SURFACES)}
-    assert "seed recorded 1, config now gives 0" in result.findings[0].message
+    message = result.findings[0].message
+    assert "disagrees with itself" in message and "seed is 1, its job record says 0" in message
+
+
+@pytest.mark.workflow
+def test_file_no_rule_makes_and_a_renamed_rule_are_named(repo):
+    old = "results/tiny/surfaces/linear/old.npz"  # as if its rule had been removed
+    shutil.copy2(repo / SURFACES, repo / old)
+    record = json.loads((repo / (SURFACES + ".prov.json")).read_text())
+    record["output"]["path"] = old
+    (repo / (old + ".prov.json")).write_text(json.dumps(record))
+
+    pdf = FIGURE.replace(".png", ".pdf")  # as if its rule had been renamed
+    record = json.loads((repo / (pdf + ".prov.json")).read_text())
+    record["rule"] = "linear_figure"
+    (repo / (pdf + ".prov.json")).write_text(json.dumps(record))
+
+    (unmade, renamed, clean) = audit.audit_many([repo / old, repo / pdf, repo / FIGURE])
+    assert [(f.kind, f.path) for f in unmade.findings] == [("params", old)]
+    assert "no rule of the current workflow makes it" in unmade.findings[0].message
+    assert [(f.kind, f.path) for f in renamed.findings] == [("params", pdf)]
+    assert "made by rule linear_figure, the workflow now makes it with rule linear_plot" in (
+        renamed.findings[0].message)
+    assert clean.ok and clean.params_compared
+
+
+@pytest.mark.workflow
+def test_params_without_snakemakes_record_are_not_called_matching(repo, capsys):
+    shutil.rmtree(repo / ".snakemake" / "metadata")  # results copied without it
+    code, text = run_cli(["audit", str(repo / FIGURE)], capsys)
+    assert code == 0, text
+    assert f"params of {SURFACES} not compared: Snakemake keeps no record" in text
+    assert "PASS: every hash, script and library module matches\n" in text + "\n"
 
 
 @pytest.mark.workflow
@@ -203,34 +260,40 @@ def test_largest_difference_of_array_files(tmp_path):
 def test_params_diff_names_nested_keys():
     diffs = audit.params_diff({"settings": {"grid": 31, "lr": 0.5}, "seed": 0},
                               {"settings": {"grid": 33, "lr": 0.5}, "seed": 0, "new": 1})
-    assert diffs == ["new not recorded, config now gives 1",
+    assert diffs == ["new recorded nothing, config now gives 1",
                      "settings.grid recorded 31, config now gives 33"]
 
 
-def test_caption_template_picks_the_text_by_wildcards(tmp_path):
-    folder = tmp_path / "report" / "linear"
-    folder.mkdir(parents=True)
-    (folder / "convexity.rst").write_text("A bowl.\n")
-    (folder / "saddle.rst").write_text("A saddle.\n")
-    template = report.caption_template(str(folder / "{figure}.rst"))
-    assert template == ("{% if snakemake.wildcards.figure == 'convexity' %}\nA bowl.\n"
-                        "{% elif snakemake.wildcards.figure == 'saddle' %}\nA saddle.\n"
-                        "{% endif %}\n")
-    assert report.caption_template(str(folder / "{figure}.txt")) is None
+def test_sidecar_edited_in_one_place_disagrees_with_itself():
+    record = {"params": {"settings": {"grid": 31}, "seed": 0}, "seed": 0,
+              "job": {"params": [["settings", {"grid": 31}], ["seed", 0], [None, "unnamed"]]}}
+    assert audit.check_record(record, "a.npz") == []
+    record["params"]["settings"]["grid"] = 33
+    (finding,) = audit.check_record(record, "a.npz")
+    assert finding.kind == "params" and finding.path == "a.npz"
+    assert "settings.grid is 33, its job record says 31" in finding.message
+    record["params"]["settings"]["grid"], record["seed"] = 31, 1
+    assert "seed is 1, params.seed 0" in audit.check_record(record, "a.npz")[0].message
 
 
-def test_claims_page_shows_every_verdict_grouped_by_paper():
-    records = [{"paper": "P1", "experiment": "e", "figure": "f1", "paper_figure": "Fig. 1",
-                "claim": "c <1>", "paper_value": "v", "measured": 0.5, "threshold": "t",
-                "holds": True},
-               {"paper": "P2", "experiment": "e", "figure": "f2", "paper_figure": "",
-                "claim": "c2", "paper_value": "v", "measured": 2.0, "threshold": "t",
-                "holds": False}]
-    page = report.claims_html(records, "Claims", "made today")
-    assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
-    assert "<td>e/f1 Fig. 1</td>" in page and "<td>e/f2</td>" in page
-    assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
-    assert "<td class='holds'>holds</td>" in page and "<td class='fails'>fails</td>" in page
+def test_config_a_step_ran_with_is_read_from_its_clean_commit(tmp_path):
+    config = tmp_path / "config" / "tiny.yaml"
+    config.parent.mkdir()
+    config.write_text("linear: {grid: 31}\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "config")
+    commit = git(tmp_path, "rev-parse", "HEAD").strip()
+    config.write_text("linear: {grid: 33}\n")
+
+    then, source = audit.run_config(tmp_path, config, {"git": {"commit": commit, "dirty": False}})
+    assert then == {"linear": {"grid": 31}}
+    assert source == f"config/tiny.yaml at commit {commit[:12]}"
+    for git_state, why in [({"commit": commit, "dirty": True}, "uncommitted changes"),
+                           ({"commit": None, "dirty": None}, "records no git commit"),
+                           ({"commit": "0" * 40, "dirty": False}, "not in this checkout")]:
+        then, source = audit.run_config(tmp_path, config, {"git": git_state})
+        assert then is None and why in source
 
 
 def test_python_dash_m_runs_the_cli(tmp_path):
@@ -238,19 +301,3 @@ def test_python_dash_m_runs_the_cli(tmp_path):
                           cwd=REPO, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert proc.returncode == 2 and "no such file" in proc.stderr
-
-
-def test_figure_verdicts_are_matched_to_figures_and_escaped(tmp_path):
-    claims = tmp_path / "linear.json"
-    claims.write_text(json.dumps([
-        {"paper": "P", "experiment": "linear", "figure": "permutation", "paper_figure": "(c)",
-         "claim": "|L(P a) - L(a)| small", "paper_value": "0", "measured": 0.0,
-         "threshold": "<= 1e-6", "holds": True},
-        {"paper": "P", "experiment": "linear", "figure": "saddle", "paper_figure": "(d)",
-         "claim": "modes in order", "paper_value": "yes", "measured": 0.5, "threshold": "= 1",
-         "holds": False}]))
-    verdicts = report.figure_verdicts([claims, tmp_path / "absent.json"], "results/tiny")
-    assert set(verdicts) == {"results/tiny/figures/linear/permutation.png",
-                             "results/tiny/figures/linear/saddle.png"}
-    assert r"\|L(P a) - L(a)\| small" in verdicts["results/tiny/figures/linear/permutation.png"]
-    assert "* **FAILS**: modes in order" in verdicts["results/tiny/figures/linear/saddle.png"]

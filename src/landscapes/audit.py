@@ -10,9 +10,16 @@ their own sidecars, recursively, and checks at every step:
   after the step ran: the step is *stale*);
 - the script and the library modules the step imported hash to what is checked out now (else
   *code changed*);
-- the recorded params equal what the current config gives: Snakemake evaluates the rules'
-  `params:` for those files (the dry-run DAG, nothing is run), so an edited config and an
-  edited sidecar are both caught (else *params changed*, naming each key);
+- the sidecar agrees with itself: its params, its seed and the job record `--reproduce` re-runs
+  with (else *params*: the sidecar was edited);
+- the current workflow and config would make the file the same way, by Snakemake's detailed
+  summary (its public API; nothing runs): some rule still makes it, the same rule, from the
+  same set of inputs, with the params Snakemake recorded when it made the file (else
+  *params*). Snakemake says that params changed, not which: the changed config keys are named
+  by comparing the config with the same file at the git commit the sidecar recorded, which
+  only a run from a clean checkout allows. Where Snakemake has no record of the run (results
+  copied without `.snakemake/metadata`) or checks something else first (an input newer than
+  the file), the params of that step are not compared, and the audit says so;
 - an artifact under `results/` without a sidecar is *unaudited*, never taken as valid.
 
 Inputs outside `results/` (downloaded raw data) have no step; their hash is still checked.
@@ -27,6 +34,8 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import yaml
 
 from landscapes.provenance import SIDECAR_SUFFIX, library_sha256, read_sidecar, sha256_file
 
@@ -76,6 +85,7 @@ class Audit:
     findings: list[Finding]
     notes: list[str]
     reproductions: list[dict] = field(default_factory=list)
+    params_compared: bool = False  # every step's params, against a config
 
     @property
     def ok(self) -> bool:
@@ -169,6 +179,7 @@ def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
             "modified", rel_path, f"bytes differ from what rule {sidecar.get('rule')} wrote "
             f"(sha256 now {node.sha256[:12]}, recorded {str(recorded)[:12]}): edited or "
             "corrupted"))
+    node.findings += check_record(sidecar, rel_path)
     node.findings += check_code(sidecar, rel_path, root)
     for entries in sidecar.get("inputs", {}).values():
         for entry in entries:
@@ -224,62 +235,114 @@ def flatten(value, prefix: str = "") -> dict:
     return {prefix: value}
 
 
-def params_diff(recorded: dict, current: dict) -> list[str]:
-    rec, cur = flatten(json_normal(recorded)), flatten(json_normal(current))
-    diffs = []
-    for key in sorted(set(rec) | set(cur)):
-        if key not in cur:
-            diffs.append(f"{key} recorded {rec[key]!r}, no longer a param")
-        elif key not in rec:
-            diffs.append(f"{key} not recorded, config now gives {cur[key]!r}")
-        elif rec[key] != cur[key]:
-            diffs.append(f"{key} recorded {rec[key]!r}, config now gives {cur[key]!r}")
-    return diffs
+_ABSENT = object()
+
+
+def params_diff(old: dict, new: dict, old_as: str = "recorded",
+                new_as: str = "config now gives") -> list[str]:
+    """Each key whose value differs: '<key> <old_as> <old value>, <new_as> <new value>'."""
+    o, n = flatten(json_normal(old)), flatten(json_normal(new))
+
+    def show(values, key):
+        return repr(values[key]) if key in values else "nothing"
+
+    return [f"{key} {old_as} {show(o, key)}, {new_as} {show(n, key)}"
+            for key in sorted(set(o) | set(n)) if o.get(key, _ABSENT) != n.get(key, _ABSENT)]
 
 
 def json_normal(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-_PARAMS_PROGRAM = r"""
-import json, sys
+def check_record(sidecar: dict, rel_path: str) -> list[Finding]:
+    """The sidecar's params against the job record written beside them (the record
+    `--reproduce` re-runs with): a sidecar edited in one place disagrees with itself."""
+    job = {name: value for name, value in (sidecar.get("job") or {}).get("params", [])
+           if name is not None}
+    params = sidecar.get("params", {})
+    diffs = params_diff(params, job, "is", "its job record says") if "job" in sidecar else []
+    if isinstance(params, dict) and sidecar.get("seed") != params.get("seed"):
+        diffs.append(f"seed is {sidecar.get('seed')!r}, params.seed {params.get('seed')!r}")
+    if not diffs:
+        return []
+    return [Finding("params", rel_path, "the sidecar disagrees with itself (edited?): "
+                    + "; ".join(diffs))]
+
+
+# Snakemake's detailed summary (`snakemake --detailed-summary FILES`, here through its API):
+# for each file the workflow would make, the rule that makes it now, what Snakemake recorded of
+# the run that made it ('-' for nothing) and a status comparing that record with the current
+# workflow and config ("params changed", ...). A file no rule makes stops the planning; it is
+# set aside and the rest planned again.
+_PLAN_PROGRAM = r"""
+import contextlib, io, json, re, sys
 from pathlib import Path
 from snakemake.api import SnakemakeApi
 from snakemake.settings.types import (ConfigSettings, DAGSettings, OutputSettings, Quietness,
                                       ResourceSettings)
-from landscapes.provenance import to_jsonable
 
 root, configfile, targets = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+unmade, text = [], io.StringIO()
 with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
     wf = api.workflow(resource_settings=ResourceSettings(cores=1),
                       config_settings=ConfigSettings(configfiles=[configfile]),
                       snakefile=root / "Snakefile", workdir=root)
-    wf.dag(DAGSettings(targets=set(targets)))
-    workflow = wf._workflow
-    workflow._prepare_dag(forceall=False, ignore_incomplete=True, lock_warn_only=True,
-                          nolock=True)
-    workflow._build_dag()
-    jobs = {str(f): {"rule": job.rule.name, "params": to_jsonable(dict(job.params.items()))}
-            for job in workflow.dag.jobs for f in job.output}
-print("PARAMS-JSON " + json.dumps(jobs, sort_keys=True))
+    while targets:
+        text = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(text):
+                wf.dag(DAGSettings(targets=set(targets))).summary(detailed=True)
+            break
+        except Exception as e:
+            m = re.search(r"No rule to produce (.+?) \(if you use input", str(e))
+            if m is None or m[1] not in targets:
+                raise
+            unmade.append(m[1])
+            targets.remove(m[1])
+files = {}
+for line in text.getvalue().splitlines()[1:]:
+    cells = line.split("\t")  # file, date, rule, logs, inputs, shellcmd..., status, plan
+    if len(cells) >= 8:
+        files[cells[0]] = {"rule": cells[2], "recorded": cells[4] != "-", "status": cells[-2]}
+print("PLAN-JSON " + json.dumps({"files": files, "unmade": unmade}, sort_keys=True))
 """
 
 
-def current_params(root: Path, configfile: Path, targets: list[str]) -> dict[str, dict]:
-    """{path: {rule, params}} as the current workflow and config would run them (dry: the
-    DAG is built, nothing runs). Runs Snakemake in a child process so that its working
-    directory and logging stay out of this one."""
+def snakemake_plan(root: Path, configfile: Path, targets: list[str]) -> dict:
+    """{"files": {path: {rule, recorded, status}}, "unmade": [paths no rule makes]}: Snakemake's
+    detailed summary of `targets` under the current workflow and config (nothing runs). Runs in
+    a child process so that Snakemake's working directory and logging stay out of this one."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in [str(root / "src"), os.environ.get("PYTHONPATH", "")] if p))
-    proc = subprocess.run([sys.executable, "-c", _PARAMS_PROGRAM, str(root), str(configfile),
+    proc = subprocess.run([sys.executable, "-c", _PLAN_PROGRAM, str(root), str(configfile),
                            *targets], check=False, capture_output=True, text=True, cwd=root,
                           env=env)
     for line in proc.stdout.splitlines():
-        if line.startswith("PARAMS-JSON "):
-            return json.loads(line.removeprefix("PARAMS-JSON "))
+        if line.startswith("PLAN-JSON "):
+            return json.loads(line.removeprefix("PLAN-JSON "))
     tail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-5:]
     raise AuditError("Snakemake could not plan these files with "
                      f"{_rel(configfile, root)}:\n  " + "\n  ".join(tail))
+
+
+def run_config(root: Path, configfile: Path, sidecar: dict,
+               cache: dict | None = None) -> tuple[dict | None, str]:
+    """The config file as it was when the step ran, read from git at the commit its sidecar
+    recorded (only a clean checkout says what the file held), and how it was found or why not."""
+    git = sidecar.get("git") or {}
+    commit, rel = git.get("commit"), _rel(configfile, root)
+    if not commit:
+        return None, "its sidecar records no git commit"
+    if git.get("dirty"):
+        return None, f"it ran with uncommitted changes on commit {commit[:12]}"
+    cache = {} if cache is None else cache
+    if (commit, rel) not in cache:
+        proc = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=root, capture_output=True,
+                              text=True, check=False)
+        cache[commit, rel] = yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
+    if cache[commit, rel] is None:
+        return None, f"{rel} at commit {commit[:12]} is not in this checkout's git history"
+    return cache[commit, rel], f"{rel} at commit {commit[:12]}"
 
 
 def _steps(tree: Node) -> list[Node]:
@@ -287,31 +350,69 @@ def _steps(tree: Node) -> list[Node]:
 
 
 def check_params(tree: Node, root: Path, configfile: Path,
-                 plan: dict | None = None) -> list[Finding]:
-    """Recorded params against the config's (`plan`: from `current_params`, if already made)."""
+                 plan: dict | None = None) -> list[str]:
+    """Each step's record against the current workflow and config, by Snakemake's summary
+    (`plan`: from `snakemake_plan`, if already made). Adds the findings to the tree's nodes and
+    returns notes naming the steps whose params could not be compared."""
     steps = _steps(tree)
     if not steps:
         return []
     if plan is None:
-        plan = current_params(root, configfile, [n.path for n in steps])
-    findings = []
+        plan = snakemake_plan(root, configfile, [n.path for n in steps])
+    configs: dict = {}
+    unchecked = []
     for node in steps:
-        now = plan.get(node.path)
-        if now is None:
+        now = plan["files"].get(node.path)
+        rule = node.step.get("rule")
+        if node.path in plan["unmade"] or now is None:
             finding = Finding("params", node.path,
                               f"no rule of the current workflow makes it with {configfile.name}")
-        elif now["rule"] != node.step.get("rule"):
-            finding = Finding("params", node.path, f"made by rule {node.step.get('rule')}, "
-                              f"the workflow now makes it with rule {now['rule']}")
+        elif now["rule"] != rule:
+            finding = Finding("params", node.path, f"made by rule {rule}, the workflow now "
+                              f"makes it with rule {now['rule']}")
+        elif not now["recorded"]:
+            unchecked.append(f"params of {node.path} not compared: Snakemake keeps no record "
+                             "of the run that made it (results copied, or .snakemake/metadata "
+                             "cleaned)")
+            continue
+        elif now["status"] == "missing":
+            continue  # a finding of its own already
+        elif now["status"] == "updated input files":  # Snakemake's summary says only this
+            unchecked.append(f"params of {node.path} not compared: an input is newer than "
+                             "it, which Snakemake's summary reports instead")
+            continue
+        elif now["status"] == "set of input files changed":
+            finding = Finding("params", node.path, f"rule {rule} now reads other inputs than "
+                              "it ran with (Snakemake: set of input files changed)")
+        elif now["status"] == "rule implementation changed":
+            finding = Finding("code", node.path, f"the code of rule {rule} changed since it "
+                              "ran (Snakemake: rule implementation changed)")
+        elif now["status"] == "params changed":
+            finding = Finding("params", node.path, _params_message(node, root, configfile,
+                                                                   configs))
         else:
-            diffs = params_diff(node.step.get("params", {}), now["params"])
-            if not diffs:
-                continue
-            finding = Finding("params", node.path, f"params of rule {now['rule']} changed "
-                              f"({configfile.name}): " + "; ".join(diffs))
+            continue
         node.findings.append(finding)
-        findings.append(finding)
-    return findings
+    return unchecked
+
+
+def _params_message(node: Node, root: Path, configfile: Path, cache: dict) -> str:
+    rule = node.step.get("rule")
+    text = (f"params of rule {rule} changed since it ran (Snakemake's summary with "
+            f"{configfile.name})")
+    then, source = run_config(root, configfile, node.step, cache)
+    if then is None:
+        return text + f"; the changed key cannot be named: {source}"
+    now = _load_yaml(configfile)
+    diffs = params_diff(then, now, "was", "config now gives")
+    if not diffs:
+        return text + (f"; {source} is the config it ran with and no key changed, so the rule's "
+                       "params: changed, or the run overrode the config")
+    return text + f"; config keys changed since {source}: " + "; ".join(diffs)
+
+
+def _load_yaml(path: Path):
+    return yaml.safe_load(Path(path).read_text())
 
 
 def default_configfile(root: Path, rel_target: str) -> Path | None:
@@ -365,9 +466,12 @@ def audit_many(targets, root: str | os.PathLike | None = None,
         if key not in plans:
             paths = sorted({n.path for r, c in zip(results, configs) if (r.root, c) == key
                             for n in _steps(r.tree)})
-            plans[key] = current_params(Path(result.root), config, paths) if paths else {}
-        check_params(result.tree, Path(result.root), config, plans[key])
+            plans[key] = (snakemake_plan(Path(result.root), config, paths) if paths
+                          else {"files": {}, "unmade": []})
+        unchecked = check_params(result.tree, Path(result.root), config, plans[key])
         result.notes.append(f"params compared with {_rel(config, Path(result.root))}")
+        result.notes += unchecked
+        result.params_compared = not unchecked
 
     done = {}  # a step is re-run once, however many of its outputs are audited
     for result in results:
@@ -464,8 +568,12 @@ def format_audit(result: Audit) -> str:
     lines.append("")
     lines += [f"note: {n}" for n in result.notes]
     if result.ok:
-        lines.append("PASS: every hash, script, library module and param matches"
-                     + (", and re-running gave identical bytes" if result.reproductions else ""))
+        checked = "every hash, script and library module matches"
+        if result.params_compared:
+            checked += ", and Snakemake finds no param changed"
+        if result.reproductions:
+            checked += ", and re-running gave identical bytes"
+        lines.append(f"PASS: {checked}")
     else:
         lines.append(f"FAIL: {len(result.findings)} drifted item(s):")
         lines += [f"  {f}" for f in result.findings]

@@ -10,9 +10,11 @@ from landscapes import audit as audit_module
 
 AUDIT_HELP = """Print the provenance tree of an artifact under results/ down to the raw data,
 verify every recorded hash against the files on disk, the scripts and library modules against
-the checkout, and the params against the current config. Exits 1 naming each drifted item
-(missing, modified, stale input, changed code or params, unaudited file, failed reproduction),
-2 on a usage error, 0 when everything matches."""
+the checkout, and, by Snakemake's summary, that the current workflow and config would make
+each file with the same rule, inputs and params (naming the changed config keys when the step
+ran from a clean git commit). Exits 1 naming each drifted item (missing, modified, stale
+input, changed code or params, unaudited file, failed reproduction), 2 on a usage error, 0
+when everything matches."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--configfile", help="config to compare params with "
                    "(default: config/<run_name>.yaml of the path's results/<run_name>/)")
     a.add_argument("--no-config", action="store_true",
-                   help="do not compare params with a config (no Snakemake run)")
+                   help="do not compare with the current workflow and config (no Snakemake "
+                   "run)")
     a.add_argument("--root", help="workflow root the recorded paths are relative to "
                    "(default: read off the sidecar)")
     a.add_argument("--keep", action="store_true",

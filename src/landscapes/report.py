@@ -1,17 +1,22 @@
-"""Generic pieces of the HTML report: the claims table as a page, and when it was made.
+"""Pieces of the HTML report: figure captions with their claims' verdicts, the claims table
+as a page, and when it was made.
 
-`snakemake --report` shows each figure with its caption, grouped by paper; these pages put the
-claims and their verdicts beside them. The stamp (date and commit) is read from the claims
-files' own provenance sidecars, so a table's bytes depend only on its inputs.
+`snakemake --report` shows each figure with its caption, grouped by experiment; the caption
+file `figure_captions` writes gives each figure the verdicts of the claims read off it, and the
+claims pages list every claim. The stamp (date and commit) is read from the claims files' own
+provenance sidecars, so a page's bytes depend only on its inputs.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from collections import defaultdict
 
-from landscapes.claims import figure_label, fmt
-from landscapes.provenance import atomic_path, read_sidecar
+from landscapes.claims import figure_label, measured_text, verdict_text
+from landscapes.provenance import read_sidecar
+
+log = logging.getLogger("landscapes")
 
 COLUMNS = ("figure", "claim", "paper's value", "measured", "threshold", "verdict")
 
@@ -46,6 +51,25 @@ def by_paper(records: list[dict]) -> dict[str, list[dict]]:
     return dict(groups)
 
 
+def rst_escape(text: str) -> str:
+    """Plain text safe inside reStructuredText (claims write |x| and a_i)."""
+    for ch in "\\`*_|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+# ------------------------------------------------------------------ a claim and its figure
+
+
+def figure_of(record: dict) -> tuple[str, str]:
+    """(experiment, figure name) of the figure a claim is read off: its `experiment` and
+    `figure` fields, the figure being results/<run>/figures/<experiment>/<figure>.png."""
+    return str(record["experiment"]), str(record["figure"])
+
+
+# ------------------------------------------------------------------ the claims table
+
+
 def claims_html(records: list[dict], title: str, made: str) -> str:
     """A standalone page: one table per paper, each claim with its measured value and verdict."""
     parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
@@ -58,140 +82,59 @@ def claims_html(records: list[dict], title: str, made: str) -> str:
         parts.append(f"<h2>{html.escape(paper)}</h2><table><tr>"
                      + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + "</tr>")
         for r in rows:
-            verdict = "holds" if r["holds"] else "fails"
-            cells = [figure_label(r), r["claim"], r["paper_value"], fmt(r["measured"]),
+            cls = "holds" if r["holds"] else "fails"
+            cells = [figure_label(r), r["claim"], r["paper_value"], measured_text(r),
                      r["threshold"]]
             parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                         + f"<td class='{verdict}'>{verdict}</td></tr>")
+                         + f"<td class='{cls}'>{html.escape(verdict_text(r))}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def caption_template(pattern: str) -> str | None:
-    """One caption template for a rule whose caption path names wildcards
-    (`workflow/report/linear/{figure}.rst`): Snakemake reads a caption by its literal path, so
-    the caption files matching the pattern are joined into one Jinja template that picks the
-    text by the job's wildcards. None when no file matches."""
-    import re
-    from pathlib import Path
-
-    names = re.findall(r"{(\w+)}", pattern)
-    regex = re.escape(pattern)
-    for name in names:
-        regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)", 1)
-    parent = Path(pattern.split("{", 1)[0]).parent
-    branches = []
-    for path in sorted(parent.rglob("*")):
-        match = re.fullmatch(regex, str(path))
-        if match and path.is_file():
-            cond = " and ".join(f"snakemake.wildcards.{n} == {match[n]!r}" for n in names)
-            branches.append((cond, path.read_text()))
-    if not branches:
-        return None
-    parts = [f"{{% {'if' if i == 0 else 'elif'} {cond} %}}\n{text.rstrip()}\n"
-             for i, (cond, text) in enumerate(branches)]
-    return "".join(parts) + "{% endif %}\n"
-
-
-# ------------------------------------------------------------------ wiring (report.smk calls these)
-
-
-def report_categories(workflow) -> dict[str, str]:
-    """{experiment: report category}, read off the outputs each experiment's rules mark for
-    the report (rule names start with `<experiment>_`)."""
-    from snakemake.io import is_flagged
-
-    categories = {}
-    for rule in workflow.rules:
-        for f in rule.output:
-            if is_flagged(f, "report") and f.flags["report"].category:
-                categories.setdefault(rule.name.split("_")[0], f.flags["report"].category)
-    return categories
-
-
-def rst_escape(text: str) -> str:
-    """Plain text safe inside reStructuredText (claims write |x| and a_i)."""
-    for ch in "\\`*_|":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
-def figure_of(record: dict) -> str:
-    """'<experiment>/<figure>' of a claim, from its `experiment` and `figure` fields."""
-    return f"{record['experiment']}/{record['figure']}"
+# ------------------------------------------------------------------ figure captions
 
 
 def verdicts_rst(records: list[dict], source: str) -> str:
     """The claims a figure illustrates and their verdicts, as a caption paragraph."""
     lines = [f"**Verdicts at this scale** (from ``{source}``):", ""]
     for r in records:
-        verdict = "holds" if r["holds"] else "FAILS"
-        lines.append(f"* **{verdict}**: {rst_escape(r['claim'])} (paper: "
+        word = verdict_text(r) if r["holds"] else verdict_text(r).replace("fails", "FAILS", 1)
+        lines.append(f"* **{rst_escape(word)}**: "
+                     f"{rst_escape(r['claim'])} (paper: "
                      f"{rst_escape(str(r['paper_value']))}; measured "
-                     f"{rst_escape(fmt(r['measured']))}; threshold "
+                     f"{rst_escape(measured_text(r))}; threshold "
                      f"{rst_escape(str(r['threshold']))}).")
     return "\n".join(lines) + "\n"
 
 
-def figure_verdicts(claims_paths, results: str) -> dict[str, str]:
-    """{figure PNG path: verdicts paragraph} from the claims files that exist now (at
-    `snakemake --report` time, all of them). A claim's `experiment` and `figure` fields name
-    the figure results/<run>/figures/<experiment>/<figure>.png."""
-    import json
-    from pathlib import Path
+def figure_captions(figures: dict[tuple[str, str], tuple[str, str]],
+                    claims: dict[str, list[dict]]) -> str:
+    """Every figure's caption in one file, for `report(caption=...)` of the figure rule.
 
-    by_figure = defaultdict(list)
+    Snakemake reads a caption by one literal path and renders it as a Jinja template with the
+    job that made the file (`snakemake.output`, `.wildcards`, `.params`), so one file serves
+    every figure: a branch per figure (`figures`: {(experiment, figure): (its PNG path, caption
+    text)}), picked by the PNG path as the rule's first output, holds the caption text (itself
+    a template) and the verdicts of the claims read off that figure (`claims`: {claims file:
+    records}), kept out of Jinja. A claim naming a figure the workflow does not draw is left
+    to the claims pages, with a warning in the rule's log."""
+    records = defaultdict(list)
     sources = {}
-    for path in claims_paths:
-        if not Path(path).is_file():
-            continue
-        for record in json.loads(Path(path).read_text()):
-            figure = f"{results}/figures/{figure_of(record)}.png"
-            by_figure[figure].append(record)
-            sources[figure] = path
-    return {f: verdicts_rst(rs, sources[f]) for f, rs in by_figure.items()}
-
-
-def annotate_captions(workflow, claims_paths, results: str) -> None:
-    """Give every report caption its figure's verdicts, and let caption paths name wildcards
-    (`../report/linear/{figure}.rst`, which Snakemake alone reads literally). Each output's
-    caption becomes one template under .snakemake/report-captions/ that picks the caption text
-    by the job's wildcards and appends the verdicts of the figure the job made. The figure
-    rules keep their own caption files; only the report reads the joined templates."""
-    import os
-    from pathlib import Path
-
-    from snakemake.exceptions import WorkflowError
-    from snakemake.io import is_flagged
-    from snakemake.sourcecache import LocalSourceFile
-
-    verdicts = figure_verdicts(claims_paths, results)
-    folder = Path.cwd() / ".snakemake" / "report-captions"  # the working directory's
-    for rule in workflow.rules:
-        for index, ((name, _), f) in enumerate(zip(rule.output._allitems(), rule.output)):
-            obj = f.flags.get("report") if is_flagged(f, "report") else None
-            if obj is None or obj.caption is None:
+    for path, rows in claims.items():
+        for r in rows:
+            key = figure_of(r)
+            if key not in figures:
+                log.warning("claim %s in %s names figure %s, which no figure rule draws: it "
+                            "is in the claims pages only", r.get("id"), path, "/".join(key))
                 continue
-            pattern = os.path.normpath(obj.caption.get_path_or_uri(secret_free=True))
-            if "{" in pattern:
-                template = caption_template(pattern)
-                if template is None:
-                    raise WorkflowError(f"rule {rule.name}: no caption file matches {pattern}")
-            else:
-                template = Path(pattern).read_text()
-            branches = [f"{{% {'if' if i == 0 else 'elif'} snakemake.output[{index}] == "
-                        f"{figure!r} %}}\n{{% raw %}}\n{text}{{% endraw %}}\n"
-                        for i, (figure, text) in enumerate(sorted(verdicts.items()))]
-            if branches:
-                template = template.rstrip() + "\n\n" + "".join(branches) + "{% endif %}\n"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{rule.name}.{name or index}.rst"
-            if not path.is_file() or path.read_text() != template:
-                with atomic_path(path) as tmp:
-                    tmp.write_text(template)
-            subcategory = obj.subcategory
-            if subcategory is None and obj.category and str(f).endswith((".png", ".svg")):
-                subcategory = "Figures"  # not Snakemake's "Other", beside "Claims and verdicts"
-            f.flags["report"] = obj._replace(caption=LocalSourceFile(str(path)),
-                                             subcategory=subcategory)
+            records[key].append(r)
+            sources[key] = path
+    parts = []
+    for i, (key, (png, text)) in enumerate(sorted(figures.items())):
+        parts.append(f"{{% {'if' if i == 0 else 'elif'} snakemake.output[0] == {png!r} %}}\n"
+                     f"{text.rstrip()}\n")
+        if records[key]:
+            parts.append("\n{% raw %}\n" + verdicts_rst(records[key], sources[key])
+                         + "{% endraw %}\n")
+    return "".join(parts) + ("{% endif %}\n" if parts else "")

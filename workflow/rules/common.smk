@@ -20,6 +20,12 @@ def out(path):
     return f"{RESULTS}/{path}"
 
 
+# Every figure's caption with its claims' verdicts, one file (report.smk makes it) that each
+# figure's `report(caption=...)` names: absolute, since Snakemake reads a relative caption
+# path from the rule file's folder, not from the working directory.
+FIGURE_CAPTION = out("report/figure_captions.rst")
+
+
 def dataset(name):
     """The prepared tensors of a dataset named in config['datasets']."""
     return out(f"data/{name}.safetensors")

@@ -22,8 +22,9 @@ rule plot:
     output:
         png=report(
             out("figures/{experiment}/{figure}.png"),
-            caption="../report/{experiment}/{figure}.rst",
+            caption=os.path.abspath(FIGURE_CAPTION),
             category=lambda w: EXPERIMENTS[w.experiment].category,
+            subcategory="Figures",
         ),
         pdf=out("figures/{experiment}/{figure}.pdf"),
     wildcard_constraints:

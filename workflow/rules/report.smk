@@ -1,25 +1,30 @@
 # The claims table (claims.json, claims.md, claims.html) and the pieces of the HTML report:
-# `snakemake --report results/<run_name>/report.html` shows every figure with its caption,
-# grouped by paper (each experiment's report category), with that paper's claims and verdicts
-# beside its figures, and the whole claims table under "Claims".
-from landscapes import report as _report
+# `snakemake --report results/<run_name>/report.html` shows every figure with its caption and
+# the verdicts of its claims, grouped by experiment (its report category), with a page of that
+# experiment's claims beside its figures, and the whole claims table under "Claims".
+import os as _os
 
 
 report: "../report/workflow.rst"
 
 
-# Each figure's caption gets its claims' verdicts (read from the claims files when the report
-# is made); caption paths may name wildcards (`../report/<exp>/{figure}.rst`).
-_report.annotate_captions(workflow, CLAIMS, RESULTS)
 REPORT_CATEGORIES = {name: e.category for name, e in EXPERIMENTS.items()}
+# Each figure as [experiment, figure, PNG] and its caption source, from the working directory
+# (the checkout's own, also when the workflow runs elsewhere with --directory).
+REPORT_FIGURES = [[name, f, out(f"figures/{name}/{f}.png")]
+                  for name, e in EXPERIMENTS.items() for f in e.figures]
+REPORT_CAPTION_TEXTS = [_os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report",
+                                                       e, f"{f}.rst"))
+                        for e, f, _ in REPORT_FIGURES]
 CLAIM_EXPERIMENTS = list(EXPERIMENTS)
-# Built by `rule all`, so the report finds every experiment's claims page.
-FIGURES += [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
+# Built by the default target, so `--report` finds the captions and every claims page.
+FIGURES += [FIGURE_CAPTION] + [out(f"report/claims/{e}.html") for e in CLAIM_EXPERIMENTS]
 
 
 localrules:
     gather_claims,
     claims_page,
+    figure_captions,
 
 
 rule gather_claims:
@@ -65,3 +70,23 @@ rule claims_page:
         CONDA_ENV
     script:
         "../../scripts/claims_page.py"
+
+
+rule figure_captions:
+    input:
+        claims=CLAIMS,
+        captions=REPORT_CAPTION_TEXTS,
+    output:
+        FIGURE_CAPTION,
+    params:
+        figures=REPORT_FIGURES,
+    log:
+        log_of("figure_captions"),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/figure_captions.py"
