@@ -1,6 +1,6 @@
 """`landscapes audit`: drift is named, unaudited files fail, and a re-run gives identical bytes.
 
-The workflow tests build one tiny-config figure (linear_surfaces -> linear_plot) once per
+The workflow tests build one tiny-config figure (linear_surfaces -> plot) once per
 session in a committed git copy of the repository (so sidecars record a clean commit), then
 each test tampers with its own copy of that, Snakemake's records in .snakemake/ included.
 """
@@ -161,7 +161,7 @@ def test_file_no_rule_makes_and_a_renamed_rule_are_named(repo):
     assert [(f.kind, f.path) for f in unmade.findings] == [("params", old)]
     assert "no rule of the current workflow makes it" in unmade.findings[0].message
     assert [(f.kind, f.path) for f in renamed.findings] == [("params", pdf)]
-    assert "made by rule linear_figure, the workflow now makes it with rule linear_plot" in (
+    assert "made by rule linear_figure, the workflow now makes it with rule plot" in (
         renamed.findings[0].message)
     assert clean.ok and clean.params_compared
 
@@ -199,7 +199,7 @@ def test_reproduce_figure_gives_identical_png_and_pdf(built):
     result = audit.audit(built / FIGURE, check_config=False, reproduce=True)
     assert result.ok, audit.format_audit(result)
     (rep,) = result.reproductions
-    assert rep["rule"] == "linear_plot" and rep["identical"]
+    assert rep["rule"] == "plot" and rep["identical"]
     paths = {o["path"] for o in rep["outputs"]}
     assert paths == {FIGURE, FIGURE.replace(".png", ".pdf")}
     assert all(o["sha256"] == o["recorded_sha256"] for o in rep["outputs"])

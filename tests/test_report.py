@@ -12,7 +12,7 @@ import pytest
 from docutils.core import publish_parts
 from jinja2 import Environment
 
-from landscapes import report
+from landscapes import claims, report
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -34,22 +34,17 @@ def render(template: str, output: str) -> str:
 
 def test_a_claim_names_its_figure_by_experiment_and_figure():
     assert report.figure_of(record("linear", "convexity", "c", True)) == ("linear", "convexity")
-    old = {"experiment": "linear", "figure": "linear/saddle (d)"}  # claims files written earlier
-    assert report.figure_of(old) == ("linear", "saddle")
-    assert report.figure_of({"experiment": "saddles", "figure": "Fig. 1a/c"}) == (
-        "saddles", "Fig. 1a/c")  # old prose without the figure's name: matches no figure
-    assert report.figure_label(record("linear", "convexity", "c", True)) == (
-        "linear/convexity (Fig. 5)")
-    assert report.figure_label(old) == "linear/saddle (d)"
+    assert claims.figure_label(record("linear", "convexity", "c", True)) == (
+        "linear/convexity Fig. 5")
 
 
 def test_verdict_counts_replicate_seeds():
-    assert report.verdict(record("a", "f", "c", True)) == "holds"
-    assert report.verdict(record("a", "f", "c", True, held=1, n=1)) == "holds"
-    assert report.verdict(record("a", "f", "c", False, held=2, n=5)) == (
+    assert claims.verdict_text(record("a", "f", "c", True)) == "holds"
+    assert claims.verdict_text(record("a", "f", "c", True, held=1, n=1)) == "holds"
+    assert claims.verdict_text(record("a", "f", "c", False, held=2, n=5)) == (
         "fails (holds in 2 of 5 seeds)")
-    assert report.verdict(record("a", "f", "c", True, held=4, n=5), fails="FAILS") == (
-        "holds (holds in 4 of 5 seeds)")
+    assert claims.verdict_text(record("a", "f", "c", True, held=5, n=5)) == (
+        "holds (holds in 5 of 5 seeds)")
 
 
 def test_claims_page_shows_every_verdict_grouped_by_paper():
@@ -58,7 +53,7 @@ def test_claims_page_shows_every_verdict_grouped_by_paper():
     page = report.claims_html(records, "Claims", "made today")
     assert page.index("<h2>P1</h2>") < page.index("<h2>P2</h2>")
     assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
-    assert "<td>linear/convexity (Fig. 5)</td>" in page
+    assert "<td>linear/convexity Fig. 5</td>" in page
     assert "<td class='holds'>holds</td>" in page
     assert "<td class='fails'>fails (holds in 1 of 3 seeds)</td>" in page
 
