@@ -49,9 +49,22 @@ def number(value) -> str:
     return f"{float(value):g}"
 
 
+def phi_key(space: str, eps: float) -> str:
+    """One sharpness measure, space (full or subspace) and box size: `full_0.001`."""
+    return f"{space}_{number(eps)}"
+
+
+def parse_phi_key(key: str) -> tuple[str, float]:
+    """(space, eps) of a `phi_key`."""
+    space, _, eps = str(key).partition("_")
+    if space not in ("full", "subspace") or not eps:
+        raise ValueError(f"not a sharpness key: {key!r} (expected <full|subspace>_<eps>)")
+    return space, float(eps)
+
+
 def phi_column(space: str, eps: float, stat: str) -> str:
     """A column of the sharpness table: `phi_full_0.001_mean`."""
-    return f"phi_{space}_{number(eps)}_{stat}"
+    return f"phi_{phi_key(space, eps)}_{stat}"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from torch import nn
 
 from landscapes.models import MLP
 from landscapes.params import FlatModel
+from landscapes.names import phi_column, phi_key
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,9 @@ def summarize(measures: list[dict], li_runs: list[dict], keskar: list[str], eps:
             for e in eps:
                 for space in ("full", "subspace"):
                     rs = [_phi(m, e, space) for m in runs]
-                    col = f"phi_{space}_{e:g}"
-                    row[f"{col}_mean"], row[f"{col}_std"] = _mean_std([r["phi"] for r in rs])
-                    row[f"{col}_converged"] = sum(r["converged"] for r in rs)
+                    mean, std = phi_column(space, e, "mean"), phi_column(space, e, "std")
+                    row[mean], row[std] = _mean_std([r["phi"] for r in rs])
+                    row[phi_column(space, e, "converged")] = sum(r["converged"] for r in rs)
             table.append(row)
     net = sweep["network"]
     points = sorted((m for m in measures if m["net"] == net and m["seed"] == sweep["seed"]
@@ -308,7 +309,7 @@ def summarize(measures: list[dict], li_runs: list[dict], keskar: list[str], eps:
     sweep_out = {"network": net, "batch_size": [m["batch"] for m in points],
                  "test_acc": [m["test_acc"] for m in points],
                  "train_acc": [m["train_acc"] for m in points],
-                 "phi": {f"{space}_{e:g}": [_phi(m, e, space)["phi"] for m in points]
+                 "phi": {phi_key(space, e): [_phi(m, e, space)["phi"] for m in points]
                          for e in eps for space in ("full", "subspace")}}
     li_out = []
     for r in li_runs:

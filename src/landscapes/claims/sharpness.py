@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim, finite, least, ratio
-from landscapes.names import phi_column
+from landscapes.names import number, phi_column, phi_key
 from landscapes.sharpness import rise
 from landscapes.store import load_json, load_npz
 
@@ -102,10 +102,10 @@ def sweep_sharpness_grows(artifacts, params):
     if sorted(s["batch_size"]) != sorted(params["sweep"]["batch_sizes"]):
         raise ValueError(f"the sweep has batch sizes {s['batch_size']}, the config asks for "
                          f"{params['sweep']['batch_sizes']}")
-    key = f"full_{params['metric']['eps'][0]:g}"
-    rho = float(spearmanr(s["batch_size"], s["phi"][key]).statistic)
+    eps = params["metric"]["eps"][0]
+    rho = float(spearmanr(s["batch_size"], s["phi"][phi_key("full", eps)]).statistic)
     acc = float(spearmanr(s["batch_size"], s["test_acc"]).statistic)
-    return Verdict(rho, f"Spearman(batch size, phi {key.replace('_', ' eps=')}) > 0",
+    return Verdict(rho, f"Spearman(batch size, phi full eps={number(eps)}) > 0",
                    bool(rho > 0), {"spearman_batch_test_acc": acc})
 
 

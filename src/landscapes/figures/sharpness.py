@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from landscapes.names import number, parse_phi_key, phi_column
 from landscapes.plotting import figure
 from landscapes.store import load_json, load_npz
 
@@ -59,15 +60,16 @@ def sharpness(artifacts: dict, settings: dict):
     every eps and space, and test accuracy beside it."""
     table = load_json(artifacts["summary"])["table"]
     nets = list(dict.fromkeys(r["network"] for r in table))
-    cols = [k[:-5] for k in table[0] if k.startswith("phi_") and k.endswith("_mean")]
+    cols = [parse_phi_key(k.removeprefix("phi_").removesuffix("_mean"))
+            for k in table[0] if k.startswith("phi_") and k.endswith("_mean")]
     fig, (ax, ax2) = figure(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.38
     x = np.arange(len(nets) * len(cols))
-    labels = [f"{net} {c.split('_')[1]}\neps {c.split('_')[2]}" for net in nets for c in cols]
+    labels = [f"{net} {space}\neps {number(e)}" for net in nets for space, e in cols]
     for k, (regime, color) in enumerate((("SB", SB_COLOR), ("LB", LB_COLOR))):
         rows = {r["network"]: r for r in table if r["regime"] == regime}
-        mean = [rows[n][f"{c}_mean"] for n in nets for c in cols]
-        std = [rows[n][f"{c}_std"] for n in nets for c in cols]
+        mean = [rows[n][phi_column(*c, "mean")] for n in nets for c in cols]
+        std = [rows[n][phi_column(*c, "std")] for n in nets for c in cols]
         batch = rows[nets[0]]["batch"]
         ax.bar(x + (k - 0.5) * width, mean, width, yerr=std, color=color, capsize=2,
                label=f"{regime} (batch {batch})" if len(nets) == 1 else regime)
@@ -104,8 +106,9 @@ def sweep(artifacts: dict, settings: dict):
     right = ax.twinx()
     right.spines["right"].set_visible(True)
     for key, style in zip(s["phi"], ("s-", "s:", "^-", "^:")):
+        space, eps = parse_phi_key(key)
         right.plot(b, s["phi"][key], style, color=LOSS_COLOR, ms=4,
-                   label=f"sharpness {key.replace('_', ' eps=')}")
+                   label=f"sharpness {space} eps={number(eps)}")
     right.set_yscale("log")
     right.set_ylabel("sharpness phi", color=LOSS_COLOR)
     _legend(ax, right)
