@@ -137,3 +137,11 @@ def test_snakemake_report_shows_each_figure_with_its_caption_and_verdicts(tmp_pa
     assert "Caption of convexity." in page and "Caption of saddle." in page
     assert "holds (holds in 3 of 3 seeds)" in page and "origin_is_a_saddle" in page
     assert "Deep linear networks" in page
+
+
+def test_every_caption_renders_without_docutils_errors():
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "workflow" / "report").glob("*/*.rst")):
+        body = publish_parts(path.read_text(), writer_name="html",
+                             settings_overrides={"report_level": 5})["body"]
+        assert "system-message" not in body, path
