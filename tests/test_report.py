@@ -142,6 +142,6 @@ def test_snakemake_report_shows_each_figure_with_its_caption_and_verdicts(tmp_pa
 def test_every_caption_renders_without_docutils_errors():
     root = Path(__file__).resolve().parents[1]
     for path in sorted((root / "workflow" / "report").glob("*/*.rst")):
-        body = publish_parts(path.read_text(), writer_name="html",
-                             settings_overrides={"report_level": 5})["body"]
-        assert "system-message" not in body, path
+        # a warning (an undefined |substitution|, a broken table) stops docutils here
+        publish_parts(path.read_text(), writer_name="html", source_path=str(path),
+                      settings_overrides={"halt_level": 2, "report_level": 5})
