@@ -11,7 +11,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim
-from landscapes.figures.saddles import accepted, gradient_flat, spectrum_picks
+from landscapes.critical import accepted, gradient_flat, spectrum_picks
 from landscapes.store import load_npz
 
 PAPER = "Dauphin et al. 2014"
