@@ -285,7 +285,7 @@ def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n
     fm = FlatModel(model, mode="eval")
     hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
     perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
-    permuted = fm.flatten(permute_hidden(model, perm))
+    permuted = fm.layout.flatten(permute_hidden(model, perm))
     alphas = np.linspace(0.0, 1.0, n_alpha)
     path = [fm.loss_and_accuracy(t, x, y) for t in interpolate(fm.theta0, permuted, alphas)]
     original = fm.loss_and_accuracy(fm.theta0, x, y)

@@ -31,7 +31,7 @@ import torch.utils.deterministic
 from torch import fx, nn
 from torch.func import functional_call, vmap
 
-from landscapes import directions as dirs
+from landscapes.params import Layout, vector
 from landscapes.store import load_npz, save_npz
 
 log = logging.getLogger(__name__)
@@ -215,8 +215,8 @@ class Evaluator:
         if points_per_pass < 1 or chunk < 1:
             raise ValueError("points_per_pass and chunk must be at least 1")
         self.model = model
-        self.layout = dirs.layout(model, over)
-        self.center = dirs.weights(model, over)
+        self.layout = Layout.of(model, over)
+        self.center = vector(model, over)
         self.directions = torch.atleast_2d(directions).to(self.center)  # dtype and device
         if self.directions.shape[1] != self.layout.dim:
             raise ValueError(f"directions have {self.directions.shape[1]} entries but the "

@@ -17,6 +17,7 @@ from torch import nn
 
 from landscapes import models
 from landscapes.data import Dataset
+from landscapes.params import vector
 from landscapes.store import load_tensors, save_tensors
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,6 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer '{cfg.optimizer}'; allowed: {', '.join(OPTIMIZERS)}")
 
 
-def flat_params(model: nn.Module) -> torch.Tensor:
-    """The parameters as one flat vector, on the CPU."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().clone()
-
-
 def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
@@ -124,7 +120,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
     n = len(data.y_train)
     metrics, trajectory, traj_epochs = [], [], []
     if cfg.trajectory_every:
-        trajectory.append(flat_params(model))
+        trajectory.append(vector(model).cpu())  # on the CPU: a trajectory can outgrow a GPU
         traj_epochs.append(0)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -153,7 +149,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         log.info("%s epoch %d/%d: train loss %.4f acc %.4f, test loss %.4f acc %.4f", name,
                  epoch, cfg.epochs, train_loss, train_acc, test_loss, test_acc)
         if cfg.trajectory_every and epoch % cfg.trajectory_every == 0:
-            trajectory.append(flat_params(model))
+            trajectory.append(vector(model).cpu())
             traj_epochs.append(epoch)
     return TrainResult(metrics, trajectory, traj_epochs)
 
