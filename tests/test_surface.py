@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from landscapes import directions as D
 from landscapes.models import MLP, ResNet
-from landscapes.params import Layout, vector
+from landscapes.params import Layout, evaluate, vector
 from landscapes.surface import (
     Evaluator,
     FoldedBatchNorm,
@@ -16,7 +16,6 @@ from landscapes.surface import (
     local_minima,
     merge_tiles,
 )
-from landscapes.train import evaluate
 
 
 def trained_like_resnet():
@@ -43,7 +42,7 @@ def reference_loss(model, theta, x, y):
     import copy
     m = copy.deepcopy(model)
     torch.nn.utils.vector_to_parameters(theta, m.parameters())
-    return evaluate(m, x, y, batch_size=37)
+    return evaluate(m, x, y, chunk=37)
 
 
 def test_grid_is_rectangular_with_named_axes():

@@ -17,12 +17,15 @@ from torch import nn
 
 from landscapes import models
 from landscapes.data import Dataset
-from landscapes.params import vector
+from landscapes.params import evaluate, vector
 from landscapes.store import load_tensors, save_tensors
 
 log = logging.getLogger(__name__)
 
 OPTIMIZERS = ("sgd", "adam")
+# The per-epoch metrics are measured in chunks of this many samples. The float32 chunk sums
+# round with it, so a trained model measured with the same chunk matches its logged metrics.
+METRICS_CHUNK = 2048
 
 
 class DivergedError(RuntimeError):
@@ -78,23 +81,6 @@ def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-             batch_size: int = 2048) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over the whole set, model in eval mode."""
-    was_training = model.training
-    model.eval()
-    device = device_of(model)
-    total_loss, correct = 0.0, 0
-    for i in range(0, len(y), batch_size):
-        xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-        out = model(xb)
-        total_loss += F.cross_entropy(out, yb, reduction="sum").item()
-        correct += (out.argmax(1) == yb).sum().item()
-    model.train(was_training)
-    return total_loss / len(y), correct / len(y)
-
-
 def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
           name: str = "run", device: str | torch.device | None = None) -> TrainResult:
     """Minibatch training with cross-entropy; the data order is drawn from `seed`.
@@ -139,8 +125,8 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
             running += loss.item() * len(idx)
         lr = opt.param_groups[0]["lr"]
         sched.step()
-        train_loss, train_acc = evaluate(model, data.x_train, data.y_train)
-        test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
+        train_loss, train_acc = evaluate(model, data.x_train, data.y_train, chunk=METRICS_CHUNK)
+        test_loss, test_acc = evaluate(model, data.x_test, data.y_test, chunk=METRICS_CHUNK)
         if not math.isfinite(train_loss):
             raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {train_loss}")
         metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
