@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from landscapes import directions as dirs
 from landscapes.models import MLP, ResNet
+from landscapes.params import Layout
 from landscapes.provenance import configure_runtime
 from landscapes.surface import Evaluator, Grid
 
@@ -34,7 +35,7 @@ def baseline(model, directions, coords, x, y, batch_size=128):
     """One point at a time: copy weights into the module, loop a DataLoader."""
     params = [p for p in model.parameters()]
     center = [p.detach().clone() for p in params]
-    steps = [dirs.layout(model).split(d) for d in directions]
+    steps = [Layout.of(model).split(d) for d in directions]
     names = [n for n, _ in model.named_parameters()]
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
     model.eval()

@@ -29,6 +29,7 @@ import torch  # noqa: E402
 
 from landscapes import directions, train  # noqa: E402
 from landscapes.data import Dataset  # noqa: E402
+from landscapes.params import vector  # noqa: E402
 from landscapes.provenance import configure_runtime  # noqa: E402
 from landscapes.surface import Evaluator, Grid, evaluate_tile, extreme_eigenvalues_tile  # noqa: E402
 
@@ -53,7 +54,7 @@ def run(data: Dataset, device: torch.device) -> tuple[dict, dict]:
     t = time.perf_counter()
     train.train(model, data, train.TrainConfig.from_config(CFG), 0, "check", device=device)
     times["train one epoch"] = time.perf_counter() - t
-    out["weights"] = train.flat_params(model).numpy()
+    out["weights"] = vector(model).cpu().numpy()
     plane = directions.random_directions(model, 0, 2)
     model = copy.deepcopy(model).eval().to(device)
     grid = Grid.linspace(alpha=(-1, 1, 3), beta=(-1, 1, 3))

@@ -3,7 +3,7 @@ import torch
 
 from landscapes import directions as D
 from landscapes.models import MLP, ResNet
-from landscapes.params import FlatModel
+from landscapes.params import Layout, vector
 
 
 def small_resnet(shortcuts=True):
@@ -20,21 +20,18 @@ def small_resnet(shortcuts=True):
 
 
 def pieces(model, vec):
-    return D.layout(model).split(vec)
+    return Layout.of(model).split(vec)
 
 
-def test_layout_matches_flatmodel_order():
+def test_directions_are_in_the_parameter_order():
     model = small_resnet()
-    flat = FlatModel(model)
-    lay = D.layout(model)
-    assert lay.names == tuple(flat.names) and lay.dim == flat.dim
-    assert torch.equal(D.weights(model), flat.theta0)
     d = D.random_direction(model, seed=0)
-    assert d.shape == (flat.dim,)
+    assert d.shape == (Layout.of(model).dim,)
+    assert torch.equal(Layout.of(model).values(model), vector(model))
 
 
 def test_raw_entries_are_gaussian_not_uniform():
-    lay = D.layout(MLP(64, [256], 10))
+    lay = Layout.of(MLP(64, [256], 10))
     g = D.gaussian(lay, torch.Generator().manual_seed(0))
     z = (g - g.mean()) / g.std()
     kurtosis = (z**4).mean().item()
@@ -75,11 +72,11 @@ def test_layer_and_model_normalization():
         if t.dim() > 1:
             assert t.norm().item() == pytest.approx(w[name].norm().item(), rel=1e-5)
     vec = D.random_direction(model, 0, norm="model")
-    keep = ~D.layout(model).bias_bn_mask()
-    assert vec.norm().item() == pytest.approx(D.weights(model)[keep].norm().item(), rel=1e-5)
+    keep = ~Layout.of(model).bias_bn_mask()
+    assert vec.norm().item() == pytest.approx(vector(model)[keep].norm().item(), rel=1e-5)
     assert torch.count_nonzero(vec[~keep]) == 0
     raw = D.random_direction(model, 0, norm="none", ignore_bias_bn=False)
-    assert torch.equal(raw, D.gaussian(D.layout(model), torch.Generator().manual_seed(0)))
+    assert torch.equal(raw, D.gaussian(Layout.of(model), torch.Generator().manual_seed(0)))
 
 
 def test_included_biases_are_scaled_once():
@@ -99,7 +96,7 @@ def test_full_state_covers_batchnorm_statistics():
     model = small_resnet()
     params = D.random_direction(model, 1)
     state = D.random_direction(model, 1, over="state")
-    lay = D.layout(model, "state")
+    lay = Layout.of(model, "state")
     assert lay.dim > params.numel()
     assert any(n.endswith("running_var") for n in lay.names)
     assert not any(n.endswith("num_batches_tracked") for n in lay.names)
@@ -119,7 +116,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="parameters or state"):
         D.random_direction(model, 0, over="buffers")
     with pytest.raises(ValueError, match="does not match"):
-        D.layout(model).split(torch.zeros(3))
+        Layout.of(model).split(torch.zeros(3))
 
 
 def test_pca_recovers_the_plane_of_a_trajectory():

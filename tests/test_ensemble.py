@@ -7,8 +7,9 @@ import torch
 
 from landscapes import ensemble
 from landscapes.data import Dataset
+from landscapes.params import evaluate
 from landscapes.provenance import configure_runtime
-from landscapes.train import DivergedError, TrainConfig, evaluate, init_model, train
+from landscapes.train import DivergedError, TrainConfig, init_model, train
 
 SPEC = {"name": "mlp", "hidden": [12], "activation": "relu"}
 

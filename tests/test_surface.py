@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from landscapes import directions as D
 from landscapes.models import MLP, ResNet
+from landscapes.params import Layout, evaluate, vector
 from landscapes.surface import (
     Evaluator,
     FoldedBatchNorm,
@@ -15,7 +16,6 @@ from landscapes.surface import (
     local_minima,
     merge_tiles,
 )
-from landscapes.train import evaluate
 
 
 def trained_like_resnet():
@@ -42,7 +42,7 @@ def reference_loss(model, theta, x, y):
     import copy
     m = copy.deepcopy(model)
     torch.nn.utils.vector_to_parameters(theta, m.parameters())
-    return evaluate(m, x, y, batch_size=37)
+    return evaluate(m, x, y, chunk=37)
 
 
 def test_grid_is_rectangular_with_named_axes():
@@ -70,7 +70,7 @@ def test_non_square_surface_is_indexed_by_axis_values():
     grid = Grid.linspace(alpha=(-1, 1, 3), beta=(-0.5, 0.5, 5))
     surf = evaluate_tile(Evaluator(model, d, points_per_pass=4), grid, 0, 3, (x, y))
     assert surf.metrics["train_loss"].shape == (3, 5)
-    theta0 = D.weights(model)
+    theta0 = vector(model)
     for i, a in enumerate(grid.values[0]):
         for j, b in enumerate(grid.values[1]):
             loss, acc = reference_loss(model, theta0 + a * d[0] + b * d[1], x, y)
@@ -86,8 +86,8 @@ def test_whole_dataset_and_model_left_untouched():
     d = D.random_directions(model, 1)
     ev = Evaluator(model, d, chunk=64)  # several chunks: the mean is over all of them
     loss, acc = ev.evaluate(np.array([[0.0, 0.0], [0.5, -0.25]]), x, y)
-    ref0 = reference_loss(model, D.weights(model), x, y)
-    ref1 = reference_loss(model, D.weights(model) + 0.5 * d[0] - 0.25 * d[1], x, y)
+    ref0 = reference_loss(model, vector(model), x, y)
+    ref1 = reference_loss(model, vector(model) + 0.5 * d[0] - 0.25 * d[1], x, y)
     assert loss[0] == pytest.approx(ref0[0], rel=1e-5) and acc[0] == pytest.approx(ref0[1])
     assert loss[1] == pytest.approx(ref1[0], rel=1e-5) and acc[1] == pytest.approx(ref1[1])
     assert model.training
@@ -155,8 +155,8 @@ def test_full_state_directions_move_the_statistics():
     model = trained_like_resnet()
     x, y = data()
     d = D.random_directions(model, 5, over="state", ignore_bias_bn=False)
-    theta = D.weights(model, "state") + 0.2 * d[0]
-    lay = D.layout(model, "state")
+    theta = vector(model, "state") + 0.2 * d[0]
+    lay = Layout.of(model, "state")
     import copy
     m = copy.deepcopy(model)
     m.load_state_dict({**m.state_dict(), **lay.split(theta)})

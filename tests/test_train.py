@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from landscapes import data, train
+from landscapes.params import vector
 from landscapes.provenance import sha256_file
 
 
@@ -37,12 +38,12 @@ def test_training_learns_and_records(digits, tmp_path):
     assert result.trajectory_epochs == [0, 1, 2] and len(result.trajectory) == 3
     model = train.init_model(SPEC, digits, 99)
     train.load_checkpoint(tmp_path / "m.safetensors", model)
-    assert torch.equal(train.flat_params(model), result.trajectory[-1])
+    assert torch.equal(vector(model), result.trajectory[-1])
     # load_trained builds the model as training did and leaves the same random state behind
     loaded = train.load_trained(SPEC, digits, 0, tmp_path / "m.safetensors")
     after = torch.rand(3)
     train.init_model(SPEC, digits, 0)
-    assert torch.equal(train.flat_params(loaded), result.trajectory[-1])
+    assert torch.equal(vector(loaded), result.trajectory[-1])
     assert torch.equal(after, torch.rand(3))
 
 
@@ -75,5 +76,5 @@ def test_training_on_a_named_device_leaves_the_model_where_it_was(digits):
     ra = train.train(a, digits, cfg, 3)
     rb = train.train(b, digits, cfg, 3, device="cpu")
     assert train.device_of(b).type == "cpu"
-    assert torch.equal(train.flat_params(a), train.flat_params(b))
+    assert torch.equal(vector(a), vector(b))
     assert ra.metrics == rb.metrics

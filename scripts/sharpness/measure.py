@@ -4,6 +4,7 @@ import logging
 
 from landscapes import train
 from landscapes.data import Dataset
+from landscapes.params import evaluate
 from landscapes.provenance import step
 from landscapes.sharpness import model_sharpness
 from landscapes.store import save_json
@@ -14,8 +15,10 @@ with step(snakemake, __file__):  # noqa: F821
     p = snakemake.params  # noqa: F821
     data = Dataset.load(snakemake.input.data)  # noqa: F821
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
-    train_loss, train_acc = train.evaluate(model, data.x_train, data.y_train)
-    test_loss, test_acc = train.evaluate(model, data.x_test, data.y_test)
+    # the chunk of training's per-epoch metrics, so these match the logged final epoch
+    train_loss, train_acc = evaluate(model, data.x_train, data.y_train,
+                                     chunk=train.METRICS_CHUNK)
+    test_loss, test_acc = evaluate(model, data.x_test, data.y_test, chunk=train.METRICS_CHUNK)
     results = []
     for eps in p.metric["eps"]:
         for dim in (None, p.metric["subspace_dim"]):

@@ -2,7 +2,7 @@
 
 from landscapes import train
 from landscapes.data import Dataset
-from landscapes.params import FlatModel
+from landscapes.params import Layout
 from landscapes.provenance import step
 from landscapes.sharpness import weight_norm
 from landscapes.store import save_json
@@ -14,8 +14,8 @@ with step(snakemake, __file__):  # noqa: F821
     model = train.init_model(dict(p.model), data, p.seed)
     result = train.train(model, data, cfg, p.seed, name=f"{w.net} batch {w.batch} wd {w.wd} "
                          f"seed {w.seed}")
-    flat = FlatModel(model)
-    norms = [weight_norm(flat.unflatten(theta)) for theta in result.trajectory]
+    layout = Layout.of(model)
+    norms = [weight_norm(layout.split(theta)) for theta in result.trajectory]
     train.save_checkpoint(snakemake.output.model, model, {"model": dict(p.model)})  # noqa: F821
     save_json(snakemake.output.metrics, {  # noqa: F821
         "net": w.net, "batch_size": cfg.batch_size, "weight_decay": cfg.weight_decay,

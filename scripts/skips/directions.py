@@ -3,6 +3,7 @@ its training trajectory (rule skips_directions)."""
 
 from landscapes import directions, train
 from landscapes.data import Dataset
+from landscapes.params import Layout, vector
 from landscapes.provenance import step
 from landscapes.store import save_tensors
 from landscapes.train import load_trajectory
@@ -15,8 +16,8 @@ with step(snakemake, __file__):  # noqa: F821
     plane = directions.random_directions(model, p.seed, 2, **s)
     line = directions.random_direction(model, p.seed + 1, **s)  # its own seed: a new direction
     trajectory, epochs = load_trajectory(snakemake.input.trajectory)  # noqa: F821
-    mask = ~directions.layout(model).bias_bn_mask() if s["ignore_bias_bn"] else None
-    pca = directions.pca_directions(trajectory, directions.weights(model), 2, mask)
+    mask = ~Layout.of(model).bias_bn_mask() if s["ignore_bias_bn"] else None
+    pca = directions.pca_directions(trajectory, vector(model), 2, mask)
     save_tensors(snakemake.output[0], {  # noqa: F821
         "random": plane, "slice": line, "pca": pca.directions,
         "pca_explained_variance_ratio": pca.explained_variance_ratio,

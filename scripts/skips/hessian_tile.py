@@ -3,7 +3,7 @@ plane of the contour plot (rule skips_hessian_tile)."""
 
 from landscapes import train
 from landscapes.data import Dataset
-from landscapes.directions import layout
+from landscapes.params import Layout
 from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Grid, extreme_eigenvalues_tile
@@ -15,7 +15,7 @@ with step(snakemake, __file__) as s:  # noqa: F821
     model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)  # noqa: F821
     model = model.eval().to(s.device)
     d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
-    plane = d["random"][:, :layout(model).dim]  # the parameter part (directions may cover state)
+    plane = d["random"][:, :Layout.of(model).dim]  # the parameter part (directions may cover state)
     e, (na, nb) = p.extent, h["points"]
     grid = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb))
     start, stop = grid.rows(p.tile, h["tiles"])

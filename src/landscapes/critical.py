@@ -8,6 +8,9 @@
   gradient-flat end points from searches that merely ran out of steps.
 - `describe`: loss, error, gradient norm, full spectrum, index (fraction of eigenvalues
   below -tol) and gradient curvature of a point.
+- `accepted`, `gradient_flat`, `spectrum_picks`: which end points of the searches count as
+  critical points (gradient norm under the cutoff), which are gradient-flat instead, and the
+  three critical points of low, middle and high error whose spectra are compared.
 - `deep_linear_critical_values`: the closed-form critical losses of a two-layer linear net
   on whitened inputs (Baldi and Hornik 1989), to validate the finder.
 - Second-order training: `newton_direction` (damped Newton -(H + d I)^-1 g, or saddle-free
@@ -315,3 +318,32 @@ def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs) -> Ru
 def history_arrays(hist: RunHistory, prefix: str) -> dict[str, np.ndarray]:
     keys = ("epoch", "loss", "error", "grad_norm", "lambda_min")
     return {f"{prefix}_{k}": hist.column(k) for k in keys}
+
+
+# ---------------------------------------------------------------- which end points count
+# These read the arrays `search_critical_points` returns.
+
+
+def accepted(m: dict, grad_cutoff: float) -> np.ndarray:
+    """Points whose gradient norm is under the cutoff: the only ones that count as critical."""
+    return np.asarray(m["grad_norm"]) < grad_cutoff
+
+
+def gradient_flat(m: dict, grad_cutoff: float, flat_tol: float) -> np.ndarray:
+    """End points over the cutoff whose gradient sees almost no curvature (|Hg| < flat_tol
+    |g| max|eigenvalue|): gradient-flat points, where a Newton-type search cannot go on."""
+    return ~accepted(m, grad_cutoff) & (np.asarray(m["gradient_curvature"]) < flat_tol)
+
+
+def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
+    """Indices of points of lowest, middle and highest training error, among those under the
+    cutoff (all points when it is None); [] unless three distinct errors are there."""
+    idx = np.arange(len(m["error"]))
+    if grad_cutoff is not None:
+        idx = np.flatnonzero(accepted(m, grad_cutoff))
+    errors = np.round(np.asarray(m["error"])[idx], 9)
+    levels = np.unique(errors)
+    if len(levels) < 3:
+        return []
+    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]
+    return [first[0], first[len(first) // 2], first[-1]]

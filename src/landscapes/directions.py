@@ -1,8 +1,8 @@
 """Directions in weight space for loss-surface plots: random (normalized) and PCA of a trajectory.
 
-A direction is a flat vector in the same order as `landscapes.params.FlatModel` (the model's
-`named_parameters()`), or, over the full state, that vector followed by the floating-point
-buffers (BatchNorm running statistics) in `named_buffers()` order.
+A direction is a flat vector in the order of `landscapes.params.Layout`: the model's
+`named_parameters()`, or, over the full state, those followed by the floating-point buffers
+(BatchNorm running statistics) in `named_buffers()` order.
 
 Random directions follow Li et al. 2018: entries are Gaussian, drawn from a seeded generator,
 then rescaled piece by piece so that each piece has the norm of the matching piece of the
@@ -23,65 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
+from landscapes.params import Layout, vector
+
 NORMS = ("filter", "layer", "model", "none")
-OVER = ("parameters", "state")
 EPS = 1e-10  # guards a zero-norm direction piece
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Names and shapes of the tensors a flat direction covers, in order."""
-
-    names: tuple[str, ...]
-    shapes: tuple[torch.Size, ...]
-    n_params: int  # the first n_params names are parameters, the rest buffers
-
-    @property
-    def sizes(self) -> list[int]:
-        return [int(np.prod(s)) if len(s) else 1 for s in self.shapes]
-
-    @property
-    def dim(self) -> int:
-        return sum(self.sizes)
-
-    def split(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
-        if flat.shape[-1] != self.dim:
-            raise ValueError(f"vector of length {flat.shape[-1]} does not match the model's "
-                             f"{self.dim} entries")
-        chunks = torch.split(flat, self.sizes, dim=-1)
-        return {n: c.reshape(*flat.shape[:-1], *s)
-                for n, c, s in zip(self.names, chunks, self.shapes)}
-
-    def flatten(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
-        return torch.cat([tensors[n].reshape(-1) for n in self.names])
-
-    def bias_bn_mask(self) -> torch.Tensor:
-        """True on the entries of tensors with at most one dimension (biases, BatchNorm)."""
-        return torch.cat([torch.full((k,), len(s) <= 1, dtype=torch.bool)
-                          for k, s in zip(self.sizes, self.shapes)])
-
-
-def layout(model: nn.Module, over: str = "parameters") -> Layout:
-    """The layout of parameters only, or of the full state (parameters + float buffers)."""
-    if over not in OVER:
-        raise ValueError(f"directions are over {' or '.join(OVER)}, got '{over}'")
-    named = [(n, p.shape) for n, p in model.named_parameters()]
-    n_params = len(named)
-    if over == "state":  # integer buffers (BatchNorm's batch counter) cannot move
-        named += [(n, b.shape) for n, b in model.named_buffers() if b.is_floating_point()]
-    return Layout(tuple(n for n, _ in named), tuple(s for _, s in named), n_params)
-
-
-def weights(model: nn.Module, over: str = "parameters") -> torch.Tensor:
-    """The model's current values as one flat vector in `layout(model, over)` order."""
-    lay = layout(model, over)
-    state = dict(model.named_parameters())
-    state.update(dict(model.named_buffers()))
-    return torch.cat([state[n].detach().reshape(-1).float() for n in lay.names]).clone()
 
 
 def gaussian(lay: Layout, generator: torch.Generator) -> torch.Tensor:
@@ -120,8 +68,8 @@ def random_directions(model: nn.Module, seed: int, count: int = 2, norm: str = "
     """`count` normalized Gaussian directions (rows), drawn one after another from `seed`."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    lay = layout(model, over)
-    ref = weights(model, over)
+    lay = Layout.of(model, over)
+    ref = vector(model, over)
     gen = torch.Generator().manual_seed(int(seed))
     return torch.stack([normalize(gaussian(lay, gen), ref, lay, norm, ignore_bias_bn)
                         for _ in range(count)])
@@ -148,9 +96,9 @@ def pca_directions(trajectory: torch.Tensor, final: torch.Tensor | None = None, 
 
     `trajectory` is (T, D) with the epochs in order; `final` defaults to its last row. Entries
     where `mask` is False are left out (zero in the directions), e.g. biases and BatchNorm
-    parameters with `mask=~layout.bias_bn_mask()`. With `center`, the differences are centered
-    before the decomposition (as a standard PCA does); the coordinates are always the plain
-    projections of theta_i - theta_final, so the final point sits at the origin.
+    parameters with `mask=~Layout.of(model).bias_bn_mask()`. With `center`, the differences
+    are centered before the decomposition (as a standard PCA does); the coordinates are always
+    the plain projections of theta_i - theta_final, so the final point sits at the origin.
     """
     trajectory = trajectory.double()
     final = trajectory[-1] if final is None else final.double()

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from landscapes.data import Dataset
+from landscapes.params import loss_and_accuracy
 from landscapes.train import DivergedError, TrainConfig, init_model
 
 log = logging.getLogger(__name__)
@@ -181,18 +182,11 @@ def evaluate_ensemble(ens: Ensemble, x: torch.Tensor, y: torch.Tensor,
 
     The set is processed in chunks whose widest activation holds at most `max_elements`.
     """
-    x = x.flatten(1)
-    e, n = ens.size, len(y)
+    e = ens.size
     widest = max(w.shape[1] for w in ens.weights)
-    chunk = max(1, min(n, max_elements // (e * widest)))
-    total, correct = torch.zeros(e, dtype=torch.float64), torch.zeros(e, dtype=torch.int64)
-    for i in range(0, n, chunk):
-        xb, yb = x[i:i + chunk], y[i:i + chunk]
-        out = ens.logits(xb.expand(e, *xb.shape))
-        ce = F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.repeat(e), reduction="none")
-        total += ce.view(e, -1).double().sum(1)
-        correct += (out.argmax(-1) == yb).sum(1)
-    return total / n, correct.double() / n
+    chunk = max(1, min(len(y), max_elements // (e * widest)))
+    return loss_and_accuracy(lambda xb: ens.logits(xb.expand(e, *xb.shape)), x.flatten(1), y,
+                             chunk, sum_per_sample=True)
 
 
 def ensemble_table(ens: Ensemble, data: Dataset, hidden: int) -> list[dict]:

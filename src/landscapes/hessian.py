@@ -361,8 +361,3 @@ def hutchinson_trace(matvec: Matvec, dim: int, n_samples: int, seed: int = 0,
     values = np.array(values)
     stderr = values.std(ddof=1) / math.sqrt(n_samples) if n_samples > 1 else float("nan")
     return float(values.mean()), float(stderr)
-
-
-def eigenvalues(hessian: torch.Tensor) -> torch.Tensor:
-    """The full spectrum of a dense symmetric Hessian, ascending."""
-    return torch.linalg.eigvalsh(hessian)

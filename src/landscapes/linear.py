@@ -280,16 +280,17 @@ def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
 def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_alpha: int,
                            seed: int) -> dict[str, np.ndarray]:
     """Loss of a trained net, of its hidden-unit permutation, and along the line between."""
-    from landscapes.params import FlatModel, interpolate
+    from landscapes.params import Layout, evaluate, interpolate
 
-    fm = FlatModel(model, mode="eval")
+    layout = Layout.of(model)
+    theta = layout.values(model)
     hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
     perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
-    permuted = fm.flatten(permute_hidden(model, perm))
+    permuted = layout.flatten(permute_hidden(model, perm))
     alphas = np.linspace(0.0, 1.0, n_alpha)
-    path = [fm.loss_and_accuracy(t, x, y) for t in interpolate(fm.theta0, permuted, alphas)]
-    original = fm.loss_and_accuracy(fm.theta0, x, y)
-    swapped = fm.loss_and_accuracy(permuted, x, y)
+    path = [evaluate(model, x, y, t) for t in interpolate(theta, permuted, alphas)]
+    original = evaluate(model, x, y, theta)
+    swapped = evaluate(model, x, y, permuted)
     return {"perm": perm.numpy(), "alphas": alphas, "loss": np.array([p[0] for p in path]),
             "accuracy": np.array([p[1] for p in path]), "loss_original": np.array(original[0]),
             "loss_permuted": np.array(swapped[0]), "accuracy_original": np.array(original[1]),

@@ -33,8 +33,8 @@ import torch
 from torch import nn
 
 from landscapes.models import MLP
-from landscapes.params import FlatModel
 from landscapes.names import phi_column, phi_key
+from landscapes.params import FlatModel, evaluate, vector
 
 log = logging.getLogger(__name__)
 
@@ -258,13 +258,14 @@ def interpolation_curve(model: nn.Module, state_a: dict[str, torch.Tensor],
     `model` is only a shell of the right architecture; it gets each point's state in turn and
     is evaluated in eval mode on the whole training and test sets.
     """
-    from landscapes.train import evaluate
+    from landscapes.train import METRICS_CHUNK
 
     model = copy.deepcopy(model)
     rows = []
     for alpha in alphas:
         model.load_state_dict(interpolate_state(state_a, state_b, float(alpha)))
-        rows.append((*evaluate(model, x_train, y_train), *evaluate(model, x_test, y_test)))
+        rows.append((*evaluate(model, x_train, y_train, chunk=METRICS_CHUNK),
+                     *evaluate(model, x_test, y_test, chunk=METRICS_CHUNK)))
     r = np.array(rows, dtype=np.float64)
     return {"alphas": np.asarray(alphas, dtype=np.float64), "train_loss": r[:, 0],
             "train_acc": r[:, 1], "test_loss": r[:, 2], "test_acc": r[:, 3]}
@@ -351,11 +352,11 @@ def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points
     """
     from landscapes.directions import random_direction
 
-    flat = FlatModel(model, mode="eval")
+    theta = vector(model)
     d = random_direction(model, seed, norm="filter")
     alphas = np.linspace(-extent, extent, n_points)
-    rows = [(*flat.loss_and_accuracy(flat.theta0 + float(a) * d, x_train, y_train),
-             *flat.loss_and_accuracy(flat.theta0 + float(a) * d, x_test, y_test))
+    rows = [(*evaluate(model, x_train, y_train, theta + float(a) * d),
+             *evaluate(model, x_test, y_test, theta + float(a) * d))
             for a in alphas]
     r = np.array(rows, dtype=np.float64)
     return {"alphas": alphas, "train_loss": r[:, 0], "train_acc": r[:, 1],

@@ -1,6 +1,7 @@
 """The project's file formats, each written atomically: safetensors, npz, JSON and CSV.
 
 No pickle anywhere: arrays load with allow_pickle=False and tensors through safetensors.
+A CSV table loads as a list of rows (dicts of strings); `columns` groups them into arrays.
 """
 
 from __future__ import annotations
@@ -73,3 +74,10 @@ def save_csv(path: str | os.PathLike, rows: list[dict]) -> None:
 def load_csv(path: str | os.PathLike) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def columns(rows: list[dict], group: str, *fields: str) -> dict[int, dict[str, np.ndarray]]:
+    """Rows grouped by an integer column, each group's fields as float arrays."""
+    keys = sorted({int(r[group]) for r in rows})
+    return {k: {f: np.array([float(r[f]) for r in rows if int(r[group]) == k]) for f in fields}
+            for k in keys}

@@ -8,7 +8,8 @@ checks that every row is covered exactly once.
 `Evaluator` computes the mean cross-entropy and accuracy over the whole of a dataset at many
 points without touching the module: the data stays resident, directions are stacked once, the
 parameters of each point are built as one vector and passed to `torch.func.functional_call`,
-and several points can go through one vectorized pass (`points_per_pass`, with `vmap`).
+and several points can go through one vectorized pass (`points_per_pass`, with `vmap`). The
+sums over the data are `landscapes.params.loss_and_accuracy`'s, per sample in float64.
 
 BatchNorm policy (`bn`):
 - `eval`: eval mode with the center model's running statistics (Li et al. 2018). With
@@ -26,12 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 import torch.utils.deterministic
 from torch import fx, nn
 from torch.func import functional_call, vmap
 
-from landscapes import directions as dirs
+from landscapes.params import Layout, loss_and_accuracy, vector
 from landscapes.store import load_npz, save_npz
 
 log = logging.getLogger(__name__)
@@ -215,8 +215,8 @@ class Evaluator:
         if points_per_pass < 1 or chunk < 1:
             raise ValueError("points_per_pass and chunk must be at least 1")
         self.model = model
-        self.layout = dirs.layout(model, over)
-        self.center = dirs.weights(model, over)
+        self.layout = Layout.of(model, over)
+        self.center = vector(model, over)
         self.directions = torch.atleast_2d(directions).to(self.center)  # dtype and device
         if self.directions.shape[1] != self.layout.dim:
             raise ValueError(f"directions have {self.directions.shape[1]} entries but the "
@@ -309,28 +309,23 @@ class Evaluator:
         thetas = torch.stack([self.point(c) for c in coords])
         if len(thetas) > 1:
             def forward(xb):
-                return self._batched(thetas, xb)
+                return self._batched(thetas, _channels_last(xb))
         else:
             state = (self._recomputed_state(thetas[0]) if self.bn == "recompute"
                      else self._state(thetas[0]))
             prepared = self._prepare(state, channels_last=True)  # once per point
 
             def forward(xb):
-                return self._forward(prepared, xb).unsqueeze(0)
-        device = self.center.device
-        total = torch.zeros(len(thetas), dtype=torch.float64, device=device)
-        correct = torch.zeros(len(thetas), dtype=torch.int64, device=device)
-        for i in range(0, len(y), self.chunk):  # the data stays on the CPU, a chunk at a time
-            yb = y[i:i + self.chunk].to(device)
-            xb = x[i:i + self.chunk].to(device)
-            if xb.dim() == 4:  # faster convolutions on the CPU
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            out = forward(xb)
-            ce = F.cross_entropy(out.flatten(0, 1), yb.repeat(len(thetas)),
-                                 reduction="none").view(len(thetas), -1)
-            total += ce.double().sum(1)
-            correct += (out.argmax(-1) == yb).sum(1)
-        return (total / len(y)).cpu().numpy(), (correct.double() / len(y)).cpu().numpy()
+                return self._forward(prepared, _channels_last(xb)).unsqueeze(0)
+        # the data stays on the CPU, a chunk at a time
+        loss, acc = loss_and_accuracy(forward, x, y, self.chunk, self.center.device,
+                                      sum_per_sample=True)
+        return loss.cpu().numpy(), acc.cpu().numpy()
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    """Image batches channels-last: faster convolutions on the CPU."""
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
 
 
 def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,

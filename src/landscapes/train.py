@@ -17,11 +17,15 @@ from torch import nn
 
 from landscapes import models
 from landscapes.data import Dataset
+from landscapes.params import evaluate, vector
 from landscapes.store import load_tensors, save_tensors
 
 log = logging.getLogger(__name__)
 
 OPTIMIZERS = ("sgd", "adam")
+# The per-epoch metrics are measured in chunks of this many samples. The float32 chunk sums
+# round with it, so a trained model measured with the same chunk matches its logged metrics.
+METRICS_CHUNK = 2048
 
 
 class DivergedError(RuntimeError):
@@ -73,30 +77,8 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer '{cfg.optimizer}'; allowed: {', '.join(OPTIMIZERS)}")
 
 
-def flat_params(model: nn.Module) -> torch.Tensor:
-    """The parameters as one flat vector, on the CPU."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()]).cpu().clone()
-
-
 def device_of(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-             batch_size: int = 2048) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over the whole set, model in eval mode."""
-    was_training = model.training
-    model.eval()
-    device = device_of(model)
-    total_loss, correct = 0.0, 0
-    for i in range(0, len(y), batch_size):
-        xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-        out = model(xb)
-        total_loss += F.cross_entropy(out, yb, reduction="sum").item()
-        correct += (out.argmax(1) == yb).sum().item()
-    model.train(was_training)
-    return total_loss / len(y), correct / len(y)
 
 
 def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
@@ -124,7 +106,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
     n = len(data.y_train)
     metrics, trajectory, traj_epochs = [], [], []
     if cfg.trajectory_every:
-        trajectory.append(flat_params(model))
+        trajectory.append(vector(model).cpu())  # on the CPU: a trajectory can outgrow a GPU
         traj_epochs.append(0)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -143,8 +125,8 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
             running += loss.item() * len(idx)
         lr = opt.param_groups[0]["lr"]
         sched.step()
-        train_loss, train_acc = evaluate(model, data.x_train, data.y_train)
-        test_loss, test_acc = evaluate(model, data.x_test, data.y_test)
+        train_loss, train_acc = evaluate(model, data.x_train, data.y_train, chunk=METRICS_CHUNK)
+        test_loss, test_acc = evaluate(model, data.x_test, data.y_test, chunk=METRICS_CHUNK)
         if not math.isfinite(train_loss):
             raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {train_loss}")
         metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
@@ -153,7 +135,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         log.info("%s epoch %d/%d: train loss %.4f acc %.4f, test loss %.4f acc %.4f", name,
                  epoch, cfg.epochs, train_loss, train_acc, test_loss, test_acc)
         if cfg.trajectory_every and epoch % cfg.trajectory_every == 0:
-            trajectory.append(flat_params(model))
+            trajectory.append(vector(model).cpu())
             traj_epochs.append(epoch)
     return TrainResult(metrics, trajectory, traj_epochs)
 

@@ -13,8 +13,7 @@ from itertools import pairwise
 import numpy as np
 
 from landscapes.claims import Verdict, claim, finite, most
-from landscapes.figures.minima import columns
-from landscapes.store import load_csv
+from landscapes.store import columns, load_csv
 
 EXP = "minima"
 PAPER = "Choromanska et al. 2015"

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim, finite, ratio
-from landscapes.figures.saddles import accepted, gradient_flat, spectrum_picks
+from landscapes.critical import accepted, gradient_flat, spectrum_picks
 from landscapes.store import load_npz
 
 EXP = "saddles"

@@ -11,14 +11,7 @@ import numpy as np
 
 from landscapes.plotting import figure
 from landscapes.spinglass import GROUND_STATE, THRESHOLD
-from landscapes.store import load_csv
-
-
-def columns(rows: list[dict], group: str, *fields: str) -> dict[int, dict[str, np.ndarray]]:
-    """Rows grouped by an integer column, each group's fields as float arrays."""
-    keys = sorted({int(r[group]) for r in rows})
-    return {k: {f: np.array([float(r[f]) for r in rows if int(r[group]) == k]) for f in fields}
-            for k in keys}
+from landscapes.store import columns, load_csv
 
 
 def _colors(n: int):

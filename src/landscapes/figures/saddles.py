@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cm, colors
 
+from landscapes.critical import accepted, gradient_flat, spectrum_picks
 from landscapes.plotting import figure
 from landscapes.store import load_npz
 
@@ -16,31 +17,6 @@ METHOD_STYLE = {  # key in optimizers.npz -> (label, colour)
     "sfn": ("saddle-free Newton (exact)", "tab:green"),
     "sfn_krylov": ("saddle-free Newton (Krylov)", "tab:olive"),
 }
-
-
-def accepted(m: dict, grad_cutoff: float) -> np.ndarray:
-    """Points whose gradient norm is under the cutoff: the only ones that count as critical."""
-    return np.asarray(m["grad_norm"]) < grad_cutoff
-
-
-def gradient_flat(m: dict, grad_cutoff: float, flat_tol: float) -> np.ndarray:
-    """End points over the cutoff whose gradient sees almost no curvature (|Hg| < flat_tol
-    |g| max|eigenvalue|): gradient-flat points, where a Newton-type search cannot go on."""
-    return ~accepted(m, grad_cutoff) & (np.asarray(m["gradient_curvature"]) < flat_tol)
-
-
-def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
-    """Indices of points of lowest, middle and highest training error, among those under the
-    cutoff (all points when it is None); [] unless three distinct errors are there."""
-    idx = np.arange(len(m["error"]))
-    if grad_cutoff is not None:
-        idx = np.flatnonzero(accepted(m, grad_cutoff))
-    errors = np.round(np.asarray(m["error"])[idx], 9)
-    levels = np.unique(errors)
-    if len(levels) < 3:
-        return []
-    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]
-    return [first[0], first[len(first) // 2], first[-1]]
 
 
 def error_vs_index(artifacts: dict, settings: dict):
