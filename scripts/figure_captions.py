@@ -7,11 +7,11 @@ from landscapes import report
 from landscapes.provenance import atomic_path, step
 from landscapes.store import load_json
 
-with step(snakemake, __file__):  # noqa: F821
+with step(snakemake, __file__):
     # params.figures: [experiment, figure, PNG path], in the order of input.captions
     figures = {(e, f): (png, Path(text).read_text()) for (e, f, png), text in zip(
-        snakemake.params.figures, snakemake.input.captions, strict=True)}  # noqa: F821
-    claims = {p: load_json(p) for p in snakemake.input.claims}  # noqa: F821
+        snakemake.params.figures, snakemake.input.captions, strict=True)}
+    claims = {p: load_json(p) for p in snakemake.input.claims}
     template = report.figure_captions(figures, claims)
-    with atomic_path(snakemake.output[0]) as tmp:  # noqa: F821
+    with atomic_path(snakemake.output[0]) as tmp:
         Path(tmp).write_text(template)

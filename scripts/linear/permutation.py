@@ -5,11 +5,11 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(p.model, data, p.seed, snakemake.input.model)  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(p.model, data, p.seed, snakemake.input.model)
     # float64 so that "the same loss" is tested well below float32 rounding
     model = model.double()
     x, y = data.x_train.double(), data.y_train
-    save_npz(snakemake.output[0], **linear.permutation_experiment(model, x, y, p.n_alpha, p.seed))  # noqa: F821
+    save_npz(snakemake.output[0], **linear.permutation_experiment(model, x, y, p.n_alpha, p.seed))

@@ -4,6 +4,6 @@ from landscapes import linear
 from landscapes.provenance import step
 from landscapes.store import save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    save_npz(snakemake.output[0], **linear.saddle_experiment(seed=p.seed, **p.settings))  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    save_npz(snakemake.output[0], **linear.saddle_experiment(seed=p.seed, **p.settings))

@@ -4,11 +4,11 @@
 from landscapes.provenance import step
 from landscapes.store import load_csv, save_csv
 
-with step(snakemake, __file__):  # noqa: F821
-    rows = [r for path in snakemake.input for r in load_csv(path)]  # noqa: F821
-    keys = [tuple(r[k] for k in snakemake.params.key) for r in rows]  # noqa: F821
+with step(snakemake, __file__):
+    rows = [r for path in snakemake.input for r in load_csv(path)]
+    keys = [tuple(r[k] for k in snakemake.params.key) for r in rows]
     if len(set(keys)) != len(keys):
-        raise ValueError(f"shards overlap: repeated {snakemake.params.key} in the gathered rows")  # noqa: F821
-    if len(rows) != snakemake.params.expected:  # noqa: F821
-        raise ValueError(f"gathered {len(rows)} rows, expected {snakemake.params.expected}")  # noqa: F821
-    save_csv(snakemake.output[0], rows)  # noqa: F821
+        raise ValueError(f"shards overlap: repeated {snakemake.params.key} in the gathered rows")
+    if len(rows) != snakemake.params.expected:
+        raise ValueError(f"gathered {len(rows)} rows, expected {snakemake.params.expected}")
+    save_csv(snakemake.output[0], rows)

@@ -7,15 +7,15 @@ from landscapes.provenance import step
 from landscapes.store import save_csv
 from landscapes.train import TrainConfig
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    size = int(snakemake.wildcards.size)  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    size = int(snakemake.wildcards.size)
+    data = Dataset.load(snakemake.input.data)
     # Replicate seed s trains runs s*runs ... (s+1)*runs - 1: populations that share no net.
     seeds = ensemble.shard_seeds(p.seed * p.runs, p.runs, p.shards,
                                  int(snakemake.wildcards.shard))
     spec = {"name": "mlp", "hidden": [size], "activation": p.activation}
     nets = ensemble.init_ensemble(spec, data, seeds)
     ensemble.train_ensemble(nets, data, TrainConfig.from_config(p.train),
-                            name=f"size {size} shard {snakemake.wildcards.shard}")  # noqa: F821
-    save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size))  # noqa: F821
+                            name=f"size {size} shard {snakemake.wildcards.shard}")
+    save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size))

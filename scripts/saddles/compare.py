@@ -8,11 +8,11 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors, save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
     c = p.compare
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    traj, _ = load_tensors(snakemake.input.trajectories)  # noqa: F821
+    data = Dataset.load(snakemake.input.data)
+    traj, _ = load_tensors(snakemake.input.trajectories)
     model = train.init_model(p.model, data, p.seed)
     problem = critical.mlp_problem(model, data.x_train, data.y_train, p.weight_decay)
     params, epochs = traj["params"][0], traj["epochs"]  # run 0: the momentum-SGD run
@@ -40,4 +40,4 @@ with step(snakemake, __file__):  # noqa: F821
     arrays.update(critical.history_arrays(hist, "switch"))
     arrays["switch_at"] = np.array(int(epochs[at]))
     arrays["switch_plateau_found"] = np.array(plateau is not None)
-    save_npz(snakemake.output[0], **arrays)  # noqa: F821
+    save_npz(snakemake.output[0], **arrays)

@@ -5,7 +5,7 @@ import numpy as np
 from landscapes.provenance import step
 from landscapes.store import load_npz, save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    shards = [load_npz(path) for path in snakemake.input]  # noqa: F821
-    save_npz(snakemake.output[0], **{k: np.concatenate([s[k] for s in shards])  # noqa: F821
+with step(snakemake, __file__):
+    shards = [load_npz(path) for path in snakemake.input]
+    save_npz(snakemake.output[0], **{k: np.concatenate([s[k] for s in shards])
                                      for k in shards[0]})

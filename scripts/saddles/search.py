@@ -5,11 +5,11 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors, save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
     s = p.search
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    traj, _ = load_tensors(snakemake.input.trajectories)  # noqa: F821
+    data = Dataset.load(snakemake.input.data)
+    traj, _ = load_tensors(snakemake.input.trajectories)
     model = train.init_model(p.model, data, p.seed)
     problem = critical.mlp_problem(model, data.x_train, data.y_train, p.weight_decay)
     epochs = traj["epochs"].tolist()
@@ -27,4 +27,4 @@ with step(snakemake, __file__):  # noqa: F821
                                             s["grad_tol"], labels)
     found["run"] = [r for r, _ in mine for _ in range(s["n_perturb"])]
     found["start_epoch"] = [e for _, e in mine for _ in range(s["n_perturb"])]
-    save_npz(snakemake.output[0], **found)  # noqa: F821
+    save_npz(snakemake.output[0], **found)

@@ -7,9 +7,9 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_csv, save_tensors
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
     cfg = train.TrainConfig.from_config({**p.train, "trajectory_every": 1,
                                          "weight_decay": p.weight_decay})
     params, rows = [], []
@@ -19,6 +19,6 @@ with step(snakemake, __file__):  # noqa: F821
         result = train.train(model, data, cfg, seed, name=f"saddles run {run}")
         params.append(torch.stack(result.trajectory))
         rows += [{"run": run, **r} for r in result.metrics]
-    save_tensors(snakemake.output.trajectories, {  # noqa: F821
+    save_tensors(snakemake.output.trajectories, {
         "params": torch.stack(params), "epochs": torch.tensor(result.trajectory_epochs)})
-    save_csv(snakemake.output.metrics, rows)  # noqa: F821
+    save_csv(snakemake.output.metrics, rows)

@@ -8,8 +8,8 @@ from landscapes.provenance import step
 from landscapes.sharpness import interpolation_curve
 from landscapes.store import load_tensors, save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p, i = snakemake.params, snakemake.input  # noqa: F821
+with step(snakemake, __file__):
+    p, i = snakemake.params, snakemake.input
     data = Dataset.load(i.data)
     shell = train.init_model(dict(p.model), data, p.seed)
     sb, _ = load_tensors(i.sb)
@@ -18,6 +18,6 @@ with step(snakemake, __file__):  # noqa: F821
     # alpha = 0 is the SB minimizer, alpha = 1 the LB one (Keskar et al.'s convention).
     curve = interpolation_curve(shell, sb, lb, alphas, data.x_train, data.y_train,
                                 data.x_test, data.y_test)
-    w = snakemake.wildcards  # noqa: F821
-    save_npz(snakemake.output[0], network=np.array(w.net), weight_decay=np.float64(w.wd),  # noqa: F821
+    w = snakemake.wildcards
+    save_npz(snakemake.output[0], network=np.array(w.net), weight_decay=np.float64(w.wd),
              **curve)

@@ -11,10 +11,10 @@ from landscapes.store import save_json
 
 log = logging.getLogger(__name__)
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
     # the chunk of training's per-epoch metrics, so these match the logged final epoch
     train_loss, train_acc = evaluate(model, data.x_train, data.y_train,
                                      chunk=train.METRICS_CHUNK)
@@ -26,7 +26,7 @@ with step(snakemake, __file__):  # noqa: F821
                                 maxiter=p.metric["maxiter"])
             log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
             results.append(r.as_dict())
-    save_json(snakemake.output[0], {  # noqa: F821
+    save_json(snakemake.output[0], {
         **dict(p.run), "seed": p.seed, "train_loss": train_loss, "train_acc": train_acc,
         "test_loss": test_loss, "test_acc": test_acc, "bn_mode": "eval (running statistics)",
         "sharpness": results})

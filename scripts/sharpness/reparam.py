@@ -7,11 +7,11 @@ from landscapes.provenance import step
 from landscapes.sharpness import reparametrization_sweep
 from landscapes.store import save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
     s = p.settings
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
     result = reparametrization_sweep(model, data.x_train, data.y_train, list(s["factors"]),
                                      s["layer"], s["eps"], s["lanczos_steps"], seed=p.seed)
-    save_npz(snakemake.output[0], **result)  # noqa: F821
+    save_npz(snakemake.output[0], **result)

@@ -9,12 +9,12 @@ from landscapes.provenance import step
 from landscapes.sharpness import filter_normalized_slice
 from landscapes.store import save_npz
 
-with step(snakemake, __file__):  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)  # noqa: F821
+with step(snakemake, __file__):
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
     curve = filter_normalized_slice(model, p.seed, p.extent, p.n_points, data.x_train,
                                     data.y_train, data.x_test, data.y_test)
-    w = snakemake.wildcards  # noqa: F821
-    save_npz(snakemake.output[0], network=np.array(w.net), batch_size=np.int64(w.batch),  # noqa: F821
+    w = snakemake.wildcards
+    save_npz(snakemake.output[0], network=np.array(w.net), batch_size=np.int64(w.batch),
              weight_decay=np.float64(w.wd), **curve)

@@ -7,8 +7,8 @@ from landscapes.provenance import atomic_path, step
 from landscapes.sharpness import summarize
 from landscapes.store import load_json, save_csv, save_json
 
-with step(snakemake, __file__):  # noqa: F821
-    p, i, o = snakemake.params, snakemake.input, snakemake.output  # noqa: F821
+with step(snakemake, __file__):
+    p, i, o = snakemake.params, snakemake.input, snakemake.output
     measures = [load_json(path) for path in i.measures]
     li_runs = [load_json(path) for path in i.li]
     summary = summarize(measures, li_runs, list(p.keskar), list(p.eps), dict(p.sb),

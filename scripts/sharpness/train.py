@@ -7,17 +7,17 @@ from landscapes.provenance import step
 from landscapes.sharpness import weight_norm
 from landscapes.store import save_json
 
-with step(snakemake, __file__):  # noqa: F821
-    p, w = snakemake.params, snakemake.wildcards  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
+with step(snakemake, __file__):
+    p, w = snakemake.params, snakemake.wildcards
+    data = Dataset.load(snakemake.input.data)
     cfg = train.TrainConfig.from_config(dict(p.train))
     model = train.init_model(dict(p.model), data, p.seed)
     result = train.train(model, data, cfg, p.seed, name=f"{w.net} batch {w.batch} wd {w.wd} "
                          f"seed {w.seed}")
     layout = Layout.of(model)
     norms = [weight_norm(layout.split(theta)) for theta in result.trajectory]
-    train.save_checkpoint(snakemake.output.model, model, {"model": dict(p.model)})  # noqa: F821
-    save_json(snakemake.output.metrics, {  # noqa: F821
+    train.save_checkpoint(snakemake.output.model, model, {"model": dict(p.model)})
+    save_json(snakemake.output.metrics, {
         "net": w.net, "batch_size": cfg.batch_size, "weight_decay": cfg.weight_decay,
         "seed": p.seed, "n_train": len(data.y_train), "epochs": result.metrics,
         "final": result.metrics[-1], "norm_epochs": result.trajectory_epochs,

@@ -3,6 +3,6 @@
 from landscapes.provenance import step
 from landscapes.surface import Surface, merge_tiles
 
-with step(snakemake, __file__):  # noqa: F821
-    merged = merge_tiles([Surface.load(path) for path in snakemake.input])  # noqa: F821
-    merged.save(snakemake.output[0])  # noqa: F821
+with step(snakemake, __file__):
+    merged = merge_tiles([Surface.load(path) for path in snakemake.input])
+    merged.save(snakemake.output[0])

@@ -8,13 +8,13 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Grid, extreme_eigenvalues_tile
 
-with step(snakemake, __file__) as s:  # noqa: F821
-    p = snakemake.params  # noqa: F821
+with step(snakemake, __file__) as s:
+    p = snakemake.params
     h = p.hessian
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)  # noqa: F821
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)
     model = model.eval().to(s.device)
-    d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
+    d, _ = load_tensors(snakemake.input.directions)
     plane = d["random"][:, :Layout.of(model).dim]  # the parameter part (directions may cover state)
     e, (na, nb) = p.extent, h["points"]
     grid = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb))
@@ -23,4 +23,4 @@ with step(snakemake, __file__) as s:  # noqa: F821
     surface = extreme_eigenvalues_tile(model, plane, grid, start, stop, data.x_train[:n],
                                        data.y_train[:n], h["lanczos_steps"], p.seed)
     surface.meta = {"n_samples": n, "lanczos_steps": h["lanczos_steps"]}
-    surface.save(snakemake.output[0])  # noqa: F821
+    surface.save(snakemake.output[0])

@@ -6,12 +6,12 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Evaluator, Grid, evaluate_tile
 
-with step(snakemake, __file__) as s:  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)  # noqa: F821
+with step(snakemake, __file__) as s:
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)
     model = model.eval().to(s.device)
-    d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
+    d, _ = load_tensors(snakemake.input.directions)
     e, n = p.slice["extent"], p.slice["points"]
     grid = Grid.linspace(alpha=(-e, e, n))
     ev = Evaluator(model, d["slice"], over=p.over, bn=p.bn_policy,
@@ -20,4 +20,4 @@ with step(snakemake, __file__) as s:  # noqa: F821
     surface = evaluate_tile(ev, grid, 0, n, (data.x_train, data.y_train),
                             (data.x_test, data.y_test))
     surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
-    surface.save(snakemake.output[0])  # noqa: F821
+    surface.save(snakemake.output[0])

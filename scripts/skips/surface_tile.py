@@ -6,12 +6,12 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
 
-with step(snakemake, __file__) as s:  # noqa: F821
-    p = snakemake.params  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
-    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)  # noqa: F821
+with step(snakemake, __file__) as s:
+    p = snakemake.params
+    data = Dataset.load(snakemake.input.data)
+    model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)
     model = model.eval().to(s.device)
-    d, _ = load_tensors(snakemake.input.directions)  # noqa: F821
+    d, _ = load_tensors(snakemake.input.directions)
     if p.plane == "random":
         e, (na, nb) = p.surface["extent"], p.surface["points"]
         grid, over = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb)), p.over
@@ -25,4 +25,4 @@ with step(snakemake, __file__) as s:  # noqa: F821
                    bn_inputs=data.x_train)
     surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train))
     surface.meta = {"plane": p.plane, "over": over, "bn_policy": p.bn_policy}
-    surface.save(snakemake.output[0])  # noqa: F821
+    surface.save(snakemake.output[0])

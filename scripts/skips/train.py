@@ -5,12 +5,12 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_csv
 
-with step(snakemake, __file__) as s:  # noqa: F821
-    p, out = snakemake.params, snakemake.output  # noqa: F821
-    data = Dataset.load(snakemake.input.data)  # noqa: F821
+with step(snakemake, __file__) as s:
+    p, out = snakemake.params, snakemake.output
+    data = Dataset.load(snakemake.input.data)
     model = train.init_model(p.spec, data, p.seed)
     result = train.train(model, data, train.TrainConfig.from_config(p.train), p.seed,
-                         name=snakemake.wildcards.skips_model, device=s.device)  # noqa: F821
+                         name=snakemake.wildcards.skips_model, device=s.device)
     train.save_checkpoint(out.model, model, {"model": p.spec})
     train.save_trajectory(out.trajectory, result)
     save_csv(out.metrics, result.metrics)
