@@ -5,16 +5,15 @@ the repository and builds the new figure and claims through the generic rules.""
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_repository
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-TREE = ("Snakefile", "workflow", "scripts", "src", "config", "envs", "pyproject.toml", "tests")
 MAX_FILES = 8  # the bound, README row included
 
 
@@ -52,10 +51,7 @@ def test_every_figure_function_takes_artifacts_and_settings():
 
 @pytest.fixture(scope="module")
 def toy_repo(tmp_path_factory):
-    work = tmp_path_factory.mktemp("toy")
-    for name in TREE:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    work = copy_repository(tmp_path_factory.mktemp("toy"))
     for path, text in walkthrough().items():
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_text(text)

@@ -1,18 +1,17 @@
 """The pipeline as a user runs it: plans for every scale, the tiny DAG end to end, lint."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import copy_repository
 from landscapes import claims
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-TREE = ("Snakefile", "workflow", "scripts", "src", "config", "envs", "pyproject.toml")
 
 
 def snakemake(*args, cwd=ROOT, check=True):
@@ -44,10 +43,7 @@ def test_python_is_lint_clean():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """The tiny config run once, end to end, in a copy of the repository."""
-    work = tmp_path_factory.mktemp("tiny")
-    for name in TREE:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    work = copy_repository(tmp_path_factory.mktemp("tiny"))
     snakemake("--cores", "2", "--configfile", "config/tiny.yaml", cwd=work)
     return work
 
