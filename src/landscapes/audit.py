@@ -482,22 +482,28 @@ def audit_many(targets, root: str | os.PathLike | None = None,
 
 
 def reproduce_tree(result: Audit, deep: bool, keep: bool, done: dict | None = None) -> None:
-    """Re-run the step that made the target (`deep`: every step of its tree)."""
-    from landscapes.reproduce import reproduce_step
+    """Re-run the step that made the target (`deep`: every step of its tree). Every path the
+    sidecars record must stay in the target's results/<run_name>/ (see `reproduce`)."""
+    from landscapes.reproduce import reproduce_step, results_dir_of
 
     done = {} if done is None else done
+    results_dir = results_dir_of(result.target)
     nodes = _steps(result.tree)
     for node in nodes if deep else nodes[:1]:
-        key = (result.root, node.step.get("rule"), node.step.get("start"),
-               json.dumps(node.step.get("outputs"), sort_keys=True))
+        key = json.dumps([result.root, results_dir, node.step.get("rule"),  # forged: any type
+                          node.step.get("start"), node.step.get("outputs")], sort_keys=True,
+                         default=str)
         if key not in done:
-            done[key] = reproduce_step(node.step, Path(result.root), keep=keep)
+            done[key] = reproduce_step(node.step, Path(result.root), keep=keep,
+                                       results_dir=results_dir)
         elif node.reproduction is not None or done[key] in result.reproductions:
             continue  # another output of a step already re-run in this tree
         rep = done[key]
         node.reproduction = rep
         result.reproductions.append(rep)
-        if not rep["identical"]:
+        for why in rep.get("refused") or []:  # one finding per refused path or rule
+            node.findings.append(Finding("reproduce", node.path, why))
+        if not rep["identical"] and not rep.get("refused"):
             node.findings.append(Finding("reproduce", node.path, rep["summary"]))
 
 

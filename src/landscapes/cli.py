@@ -25,7 +25,9 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("paths", nargs="+", metavar="PATH",
                    help="figure or artifact to audit; a folder audits every file in it")
     a.add_argument("--reproduce", action="store_true",
-                   help="re-run the step that made PATH in a scratch folder and compare bytes")
+                   help="re-run the step that made PATH in a scratch folder and compare bytes "
+                   "(the script its rule has in this checkout's rule files; a sidecar "
+                   "naming paths outside PATH's results/<run_name>/ is refused)")
     a.add_argument("--deep", action="store_true",
                    help="with --reproduce: re-run every step of the tree, not only the last")
     a.add_argument("--json", action="store_true", help="print the audit as JSON")

@@ -12,6 +12,11 @@ compares every output with the recorded hash. Where bytes differ and both files 
 The inputs' own sidecars are copied with them (a claims table is stamped with when its inputs
 were made). Raw data outside the DAG (the `resources/` folder of downloaded datasets) is linked
 in, not copied; nothing else of the workflow is visible to the script.
+
+A sidecar is a file anyone can edit, so nothing it names is run or written as it stands: the
+script is the one the recorded rule has in the workflow's own rule files (`rule_files`), and
+every recorded path must lie in the results folder of the audited artifact
+(`results/<run_name>/`). A step that fails either check is refused before anything is staged.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ import time
 from pathlib import Path
 
 from landscapes.provenance import sha256_file, sidecar_path
+from landscapes.rule_files import RuleError, rule_script
 
 RAW_DATA_DIRS = ("resources",)
+# Checked-in sources a step may read besides results (rule figure_captions reads the caption
+# texts); they are copied like any input, never run.
+SOURCE_INPUT_DIRS = ("workflow/report",)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -183,24 +192,143 @@ def _recorded_sha(root: Path, path: str) -> str | None:
     return None
 
 
-def reproduce_step(record: dict, root: str | os.PathLike, keep: bool = False) -> dict:
-    """Re-run the step a sidecar records, in a scratch folder; compare its outputs' bytes."""
+def results_dir_of(rel_path: str) -> str | None:
+    """results/<run_name> of a path relative to the workflow root, else None."""
+    parts = Path(rel_path).parts
+    if len(parts) > 2 and parts[0] == "results" and ".." not in parts[:2]:
+        return "/".join(parts[:2])
+    return None
+
+
+def _layout_paths(layout) -> list:
+    """The paths of a recorded named list, whatever shape a forged record gives it."""
+    out = []
+    for item in layout if isinstance(layout, list) else [layout]:
+        value = item[1] if isinstance(item, list) and len(item) == 2 else item
+        out += value if isinstance(value, list) else [value]
+    return out
+
+
+def _values(mapping) -> list:
+    return [v for value in (mapping.values() if isinstance(mapping, dict) else [mapping])
+            for v in (value if isinstance(value, list) else [value])]
+
+
+def _recorded_paths(record: dict) -> list[tuple[str, object]]:
+    """(role, path) of every path the sidecar records, in its summary and its job record."""
+    job = record.get("job") if isinstance(record.get("job"), dict) else {}
+    found = [("input", e.get("path") if isinstance(e, dict) else None)
+             for e in _values(record.get("inputs") or {})]
+    found += [("input", p) for p in _layout_paths(job.get("input", []))]
+    found += [("output", p) for p in _values(record.get("outputs") or {})]
+    found += [("output", p) for p in _layout_paths(job.get("output", []))]
+    found += [("log", p) for p in _layout_paths(record.get("log") or [])]
+    found += [("log", p) for p in _layout_paths(job.get("log", []))]
+    output = record.get("output")
+    found.append(("sidecar output", output.get("path") if isinstance(output, dict) else None))
+    unique = []
+    for item in found:
+        if item not in unique:
+            unique.append(item)
+    return unique
+
+
+def _outside(path, bases: list[str], root: Path) -> str | None:
+    """Why `path` is not a file inside one of `bases` (relative to `root`), or None."""
+    if not isinstance(path, str) or not path:
+        return "is not a path"
+    p = Path(path)
+    if p.is_absolute():
+        return "is absolute"
+    if ".." in p.parts:
+        return "has a '..' component"
+    for base in bases:
+        base_parts = Path(base).parts
+        if p.parts[:len(base_parts)] != base_parts or len(p.parts) == len(base_parts):
+            continue
+        try:  # a symlink inside the folder may still lead out of it
+            real, real_base = (root / p).resolve(), (root / base).resolve()
+        except (OSError, ValueError, RuntimeError) as e:
+            return f"cannot be resolved ({e})"
+        if real.is_relative_to(real_base):
+            return None
+        return f"resolves through a symlink to {real}, outside {base}/"
+    return f"is outside {bases[0]}/"
+
+
+def _foreign_root(root: Path) -> Path | None:
+    """The checkout whose results/ holds `root`, if any: rule files there came with results."""
+    for parent in root.parents:
+        if (parent / "Snakefile").is_file() and root.is_relative_to(parent / "results"):
+            return parent
+    return None
+
+
+def refusals(record: dict, root: Path, results_dir: str | None) -> tuple[Path | None, list[str]]:
+    """The checkout's script for the recorded rule and, if the step must not be re-run, why:
+    each recorded path that leaves `results_dir`, and a rule with no script of this checkout."""
+    rule = record.get("rule")
+    why = []
+    if results_dir is None:
+        why.append("the audited file is not under results/<run_name>/, so no results folder "
+                   "confines the paths its sidecar records")
+    else:
+        for role, path in _recorded_paths(record):
+            bases = [results_dir, *SOURCE_INPUT_DIRS] if role == "input" else [results_dir]
+            problem = _outside(path, bases, root)
+            if problem:
+                why.append(f"its {role} path {path!r} {problem}")
+    script = None
+    if (checkout := _foreign_root(root)) is not None:
+        why.append(f"the workflow root {root} lies inside the results of the checkout "
+                   f"{checkout}, so its rule files are not that checkout's")
+    elif not isinstance(rule, str):
+        why.append(f"its sidecar names no rule ({rule!r})")
+    else:
+        try:
+            script = rule_script(root, rule)
+        except RuleError as e:
+            why.append(str(e))
+    recorded = record.get("script")
+    if script is not None:
+        try:
+            same = isinstance(recorded, str) and (root / recorded).resolve() == script
+        except (OSError, ValueError, RuntimeError):
+            same = False
+        if not same:  # the record disagrees with the checkout: what would a re-run show?
+            why.append(f"its sidecar records script {recorded!r}, but rule {rule} of this "
+                       f"workflow runs {script.relative_to(root)}")
+    return (None if why else script), [f"refused to re-run rule {rule}: {w}" for w in why]
+
+
+def reproduce_step(record: dict, root: str | os.PathLike, keep: bool = False, *,
+                   results_dir: str | None) -> dict:
+    """Re-run the step a sidecar records, in a scratch folder; compare its outputs' bytes.
+    `results_dir` (results/<run_name>, from the audited artifact's path) confines every path
+    the record names; a step that leaves it, or whose rule has no script in this checkout's
+    rule files, is refused (`refused`: why) and nothing runs."""
     root = Path(root).resolve()
     rule = record.get("rule")
     result = {"rule": rule, "identical": False, "outputs": [], "scratch": None,
-              "seconds": None, "summary": ""}
+              "seconds": None, "summary": "", "refused": []}
     if "job" not in record:
         result["summary"] = (f"cannot re-run rule {rule}: its sidecar predates the job record; "
                              "rerun the step with the current library")
         return result
+    script, refused = refusals(record, root, results_dir)
+    if refused:
+        result["refused"] = refused
+        result["summary"] = "; ".join(refused)
+        return result
+    # the rule name is one the rule files define (a word), so it is safe in a folder name
     scratch = Path(tempfile.mkdtemp(prefix=f"landscapes-reproduce-{rule}-")).resolve()
     try:
-        problem = _stage(record, root, scratch)
+        problem = _stage(record, root, scratch, script)
         if problem:
             result["summary"] = problem
             return result
         start = time.perf_counter()
-        proc = _run(record, root, scratch)
+        proc = _run(record, root, scratch, script)
         result["seconds"] = round(time.perf_counter() - start, 2)
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
@@ -224,14 +352,15 @@ def reproduce_step(record: dict, root: str | os.PathLike, keep: bool = False) ->
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _stage(record: dict, root: Path, scratch: Path) -> str | None:
-    """Copy the recorded inputs (hash-checked) and the script; None when all is in place."""
+def _stage(record: dict, root: Path, scratch: Path, script: Path) -> str | None:
+    """Copy the recorded inputs (hash-checked) and the rule's script; None when all is in
+    place. The paths were confined by `refusals`."""
     for entries in record.get("inputs", {}).values():
         for entry in entries:
             src = root / entry["path"]
             if not src.is_file():
                 return f"cannot re-run rule {record['rule']}: input {entry['path']} is missing"
-            if sha256_file(src) != entry["sha256"]:
+            if sha256_file(src) != entry.get("sha256"):
                 return (f"cannot re-run rule {record['rule']}: input {entry['path']} changed "
                         "since the step ran, so the recorded inputs are gone")
             dst = scratch / entry["path"]
@@ -240,23 +369,21 @@ def _stage(record: dict, root: Path, scratch: Path) -> str | None:
             side = sidecar_path(src)  # a table's stamp reads when its inputs were made
             if side.is_file():
                 shutil.copyfile(side, sidecar_path(dst))
-    script = root / record["script"]
-    if not script.is_file():
-        return f"cannot re-run rule {record['rule']}: script {record['script']} is gone"
-    (scratch / record["script"]).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(script, scratch / record["script"])
+    dst = scratch / script.relative_to(root)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(script, dst)
     for name in RAW_DATA_DIRS:
         if (root / name).is_dir():
             (scratch / name).symlink_to(root / name, target_is_directory=True)
     return None
 
 
-def _run(record: dict, root: Path, scratch: Path) -> subprocess.CompletedProcess:
+def _run(record: dict, root: Path, scratch: Path, script: Path) -> subprocess.CompletedProcess:
     tmpdir = scratch / ".tmp"
     tmpdir.mkdir()
     spec = scratch / ".job.json"
-    spec.write_text(json.dumps({"script": str(scratch / record["script"]), "record": record,
-                                "tmpdir": str(tmpdir)}))
+    spec.write_text(json.dumps({"script": str(scratch / script.relative_to(root)),
+                                "record": record, "tmpdir": str(tmpdir)}))
     threads = str(record.get("threads", 1))
     env = dict(os.environ, TMPDIR=str(tmpdir), TMP=str(tmpdir),
                PYTHONPATH=os.pathsep.join(
