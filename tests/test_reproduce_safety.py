@@ -220,3 +220,20 @@ def test_reproduce_step_refuses_without_a_results_folder(checkout):
     assert reproduce.results_dir_of(OUT) == "results/tiny"
     assert reproduce.results_dir_of("results/x.png") is None
     assert ran(checkout) == []
+
+
+def test_only_inputs_may_be_checked_in_caption_texts(checkout):
+    caption = "workflow/report/make/out.rst"  # what rule figure_captions reads
+    (checkout / caption).parent.mkdir(parents=True)
+    (checkout / caption).write_text("a caption")
+    record = forge(checkout, inputs=[IN, caption])
+    script, why = reproduce.refusals(record, checkout.resolve(), "results/tiny")
+    assert why == [] and script == (checkout / "scripts" / "make.py").resolve()
+
+    record = forge(checkout, inputs=["workflow/rules/make.smk"], log=caption)
+    _, why = reproduce.refusals(record, checkout.resolve(), "results/tiny")
+    assert why == ["refused to re-run rule make: its input path 'workflow/rules/make.smk' is "
+                   "outside results/tiny/",
+                   f"refused to re-run rule make: its log path '{caption}' is outside "
+                   "results/tiny/"]
+    assert ran(checkout) == []
