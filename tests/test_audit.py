@@ -185,13 +185,13 @@ def test_figure_without_sidecar_is_unaudited(repo, capsys):
 
 @pytest.mark.workflow
 def test_changed_script_and_missing_input_are_named(repo):
-    script = repo / "scripts/linear/plot.py"
+    script = repo / "scripts/plot.py"
     script.write_text(script.read_text() + "\n# edited\n")
     (repo / SURFACES).unlink()
 
     result = audit.audit(repo / FIGURE, check_config=False)
     assert kinds(result) == {("code", FIGURE), ("missing", SURFACES)}
-    assert "scripts/linear/plot.py" in result.findings[0].message
+    assert "scripts/plot.py" in result.findings[0].message
 
 
 @pytest.mark.workflow
