@@ -42,9 +42,9 @@ def test_verdict_counts_replicate_seeds():
     assert claims.verdict_text(record("a", "f", "c", True)) == "holds"
     assert claims.verdict_text(record("a", "f", "c", True, held=1, n=1)) == "holds"
     assert claims.verdict_text(record("a", "f", "c", False, held=2, n=5)) == (
-        "fails (holds in 2 of 5 seeds)")
+        "fails: holds in 2 of 5 seeds")
     assert claims.verdict_text(record("a", "f", "c", True, held=5, n=5)) == (
-        "holds (holds in 5 of 5 seeds)")
+        "holds in 5 of 5 seeds")
 
 
 def test_claims_page_shows_every_verdict_grouped_by_paper():
@@ -55,7 +55,7 @@ def test_claims_page_shows_every_verdict_grouped_by_paper():
     assert "c &lt;1&gt;" in page and "1 of 2 claims hold" in page
     assert "<td>linear/convexity Fig. 5</td>" in page
     assert "<td class='holds'>holds</td>" in page
-    assert "<td class='fails'>fails (holds in 1 of 3 seeds)</td>" in page
+    assert "<td class='fails'>fails: holds in 1 of 3 seeds</td>" in page
 
 
 def test_each_figure_gets_its_caption_and_only_its_verdicts(caplog):
@@ -77,7 +77,7 @@ def test_each_figure_gets_its_caption_and_only_its_verdicts(caplog):
 
     saddle = render(template, "results/tiny/figures/linear/saddle.png")
     assert saddle.startswith("Saddle of ``results/tiny/figures/linear/saddle.png``.")  # Jinja
-    assert r"* **FAILS (holds in 2 of 3 seeds)**: modes\_in\_order" in saddle
+    assert r"* **FAILS: holds in 2 of 3 seeds**: modes\_in\_order" in saddle
 
     assert render(template, "results/tiny/figures/minima/spinglass.png") == "Spin glass.\n"
     unknown = {"x.json": [record("linear", "convexity", "c", True)]}
@@ -135,7 +135,7 @@ def test_snakemake_report_shows_each_figure_with_its_caption_and_verdicts(tmp_pa
         assert proc.returncode == 0, proc.stderr[-3000:]
     page = (tmp_path / "report.html").read_text()
     assert "Caption of convexity." in page and "Caption of saddle." in page
-    assert "holds (holds in 3 of 3 seeds)" in page and "origin_is_a_saddle" in page
+    assert "holds in 3 of 3 seeds" in page and "origin_is_a_saddle" in page
     assert "Deep linear networks" in page
 
 

@@ -152,10 +152,13 @@ def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
 
 
 def verdict_text(record: dict) -> str:
-    """'holds', or 'fails'; over several seeds 'holds in k of n seeds' as well."""
-    word = "holds" if record["holds"] else "fails"
+    """'holds' or 'fails'; over several seeds 'holds in n of n seeds', or 'fails: holds in k
+    of n seeds' (a claim holds only where it holds at every seed)."""
     n = record.get("n", 1)
-    return word if n == 1 else f"{word} (holds in {record['held']} of {n} seeds)"
+    if n == 1:
+        return "holds" if record["holds"] else "fails"
+    counted = f"holds in {record['held']} of {n} seeds"
+    return counted if record["holds"] else f"fails: {counted}"
 
 
 def measured_text(record: dict) -> str:
