@@ -19,8 +19,9 @@ export_to_jobs(workflow.basedir)
 from landscapes.config import ConfigError, fill_defaults, validate  # noqa: E402
 
 
-# The complete default; a --configfile overlay is merged over it, key by key.
-configfile: "config/default.yaml"
+# The complete default (this checkout's, also when run with --directory elsewhere); a
+# --configfile overlay is merged over it, key by key.
+configfile: os.path.join(workflow.basedir, "config", "default.yaml")
 
 
 try:

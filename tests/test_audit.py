@@ -280,6 +280,7 @@ def test_config_a_step_ran_with_is_read_from_its_clean_commit(tmp_path):
     config = tmp_path / "config" / "tiny.yaml"
     config.parent.mkdir()
     config.write_text("linear: {grid: 31}\n")
+    (tmp_path / "config" / "default.yaml").write_text("linear: {grid: 81, seed: 0}\n")
     git(tmp_path, "init", "-q")
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "config")
@@ -287,7 +288,7 @@ def test_config_a_step_ran_with_is_read_from_its_clean_commit(tmp_path):
     config.write_text("linear: {grid: 33}\n")
 
     then, source = audit.run_config(tmp_path, config, {"git": {"commit": commit, "dirty": False}})
-    assert then == {"linear": {"grid": 31}}
+    assert then == {"linear": {"grid": 31, "seed": 0}}  # the overlay over the default
     assert source == f"config/tiny.yaml at commit {commit[:12]}"
     for git_state, why in [({"commit": commit, "dirty": True}, "uncommitted changes"),
                            ({"commit": None, "dirty": None}, "records no git commit"),

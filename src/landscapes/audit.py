@@ -37,6 +37,7 @@ from pathlib import Path
 
 import yaml
 
+from landscapes.config import merge
 from landscapes.provenance import SIDECAR_SUFFIX, library_sha256, read_sidecar, sha256_file
 
 RESULTS_DIR = "results"
@@ -325,10 +326,15 @@ def snakemake_plan(root: Path, configfile: Path, targets: list[str]) -> dict:
                      f"{_rel(configfile, root)}:\n  " + "\n  ".join(tail))
 
 
+# The complete config every run starts from; the run's own file is an overlay over it.
+DEFAULT_CONFIG = "config/default.yaml"
+
+
 def run_config(root: Path, configfile: Path, sidecar: dict,
                cache: dict | None = None) -> tuple[dict | None, str]:
-    """The config file as it was when the step ran, read from git at the commit its sidecar
-    recorded (only a clean checkout says what the file held), and how it was found or why not."""
+    """The config as it was when the step ran (the default with the run's overlay merged over
+    it), read from git at the commit its sidecar recorded (only a clean checkout says what the
+    files held), and how it was found or why not."""
     git = sidecar.get("git") or {}
     commit, rel = git.get("commit"), _rel(configfile, root)
     if not commit:
@@ -336,13 +342,16 @@ def run_config(root: Path, configfile: Path, sidecar: dict,
     if git.get("dirty"):
         return None, f"it ran with uncommitted changes on commit {commit[:12]}"
     cache = {} if cache is None else cache
-    if (commit, rel) not in cache:
-        proc = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=root, capture_output=True,
-                              text=True, check=False)
-        cache[commit, rel] = yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
-    if cache[commit, rel] is None:
-        return None, f"{rel} at commit {commit[:12]} is not in this checkout's git history"
-    return cache[commit, rel], f"{rel} at commit {commit[:12]}"
+    merged: dict = {}
+    for name in dict.fromkeys([DEFAULT_CONFIG, rel]):  # the default, then the overlay over it
+        if (commit, name) not in cache:
+            proc = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=root,
+                                  capture_output=True, text=True, check=False)
+            cache[commit, name] = yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
+        if cache[commit, name] is None:
+            return None, f"{name} at commit {commit[:12]} is not in this checkout's git history"
+        merged = merge(merged, cache[commit, name])
+    return merged, f"{rel} at commit {commit[:12]}"
 
 
 def _steps(tree: Node) -> list[Node]:
@@ -403,7 +412,7 @@ def _params_message(node: Node, root: Path, configfile: Path, cache: dict) -> st
     then, source = run_config(root, configfile, node.step, cache)
     if then is None:
         return text + f"; the changed key cannot be named: {source}"
-    now = _load_yaml(configfile)
+    now = merge(_load_yaml(root / DEFAULT_CONFIG), _load_yaml(configfile))
     diffs = params_diff(then, now, "was", "config now gives")
     if not diffs:
         return text + (f"; {source} is the config it ran with and no key changed, so the rule's "
