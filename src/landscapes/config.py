@@ -94,8 +94,8 @@ def merge(base: dict, overlay: dict) -> dict:
 
 
 def fill_defaults(config: dict, schema_dir: str | Path) -> dict:
-    """Put in, in place, every key the schema gives a `default` and the config leaves out
-    (inside the mappings the config has, and the mappings whose keys all have defaults)."""
+    """Put in, in place, every key the schema gives a `default` and the config leaves out, then
+    the defaults inside it (a mapping whose keys all have defaults takes `default: {}`)."""
     schema = load_schema(schema_dir)
 
     def resolve(node):
@@ -111,8 +111,6 @@ def fill_defaults(config: dict, schema_dir: str | Path) -> dict:
             sub = resolve(sub)
             if key not in value and "default" in sub:
                 value[key] = copy.deepcopy(sub["default"])
-            elif key not in value and sub.get("type") == "object" and _all_defaulted(sub):
-                value[key] = {}
             if isinstance(value.get(key), dict):
                 fill(sub, value[key])
         extra = node.get("additionalProperties")
@@ -120,10 +118,6 @@ def fill_defaults(config: dict, schema_dir: str | Path) -> dict:
             for key in set(value) - set(node.get("properties", {})):
                 if isinstance(value[key], dict):
                     fill(extra, value[key])
-
-    def _all_defaulted(node):
-        return all("default" in resolve(s) for s in node.get("properties", {}).values()) \
-            and bool(node.get("properties"))
 
     if isinstance(config, dict):
         fill(schema, config)
