@@ -30,9 +30,13 @@ def sharp_lb(net):
     return SHARP_NETS[net]["large_batch"]
 
 
+def sharp_wd(net, wd=None):
+    """A run's weight decay: the given one, else the network's own (0 if it sets none)."""
+    return SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
+
+
 def sharp_run(net, batch, seed, wd=None):
-    wd = SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
-    return SharpRun(net, int(batch), float(wd), int(seed))
+    return SharpRun(net, int(batch), float(sharp_wd(net, wd)), int(seed))
 
 
 def sharp_keskar_runs(seeds):
@@ -59,8 +63,7 @@ def sharp_measured_runs(seeds):
 
 
 def sharp_interp(net, seed, wd=None):
-    wd = SHARP_NETS[net]["train"].get("weight_decay", 0.0) if wd is None else wd
-    return sharp_path("measurements", f"{interp_id(net, wd, seed)}.npz")
+    return sharp_path("measurements", f"{interp_id(net, sharp_wd(net, wd), seed)}.npz")
 
 
 def sharp_train_config(w):
