@@ -39,6 +39,7 @@ import yaml
 
 from landscapes.config import merge
 from landscapes.provenance import SIDECAR_SUFFIX, library_sha256, read_sidecar, sha256_file
+from landscapes.reproduce import results_dir_of
 
 RESULTS_DIR = "results"
 
@@ -132,8 +133,9 @@ def workflow_root(path: Path, sidecar: dict | None, root: str | os.PathLike | No
 
 
 def run_name_of(rel_path: str) -> str | None:
-    parts = Path(rel_path).parts
-    return parts[1] if len(parts) > 2 and parts[0] == RESULTS_DIR else None
+    """<run_name> of a path under results/<run_name>/, else None."""
+    results = results_dir_of(rel_path)
+    return Path(results).name if results else None
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -493,7 +495,7 @@ def audit_many(targets, root: str | os.PathLike | None = None,
 def reproduce_tree(result: Audit, deep: bool, keep: bool, done: dict | None = None) -> None:
     """Re-run the step that made the target (`deep`: every step of its tree). Every path the
     sidecars record must stay in the target's results/<run_name>/ (see `reproduce`)."""
-    from landscapes.reproduce import reproduce_step, results_dir_of
+    from landscapes.reproduce import reproduce_step
 
     done = {} if done is None else done
     results_dir = results_dir_of(result.target)
