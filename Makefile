@@ -16,7 +16,8 @@ $(STAMP): envs/requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/landscapes check-config $(CONFIG)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

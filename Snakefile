@@ -16,15 +16,18 @@ from landscapes.job_environment import export_to_jobs  # noqa: E402
 
 # Jobs import the library from this checkout, whichever environment runs them.
 export_to_jobs(workflow.basedir)
-from landscapes.config import ConfigError, fill_defaults, validate  # noqa: E402
+from landscapes.config import ConfigError, check_sources, fill_defaults, validate  # noqa: E402
+
+DEFAULT_CONFIG = os.path.join(workflow.basedir, "config", "default.yaml")
 
 
 # The complete default (this checkout's, also when run with --directory elsewhere); a
 # --configfile overlay is merged over it, key by key.
-configfile: os.path.join(workflow.basedir, "config", "default.yaml")
+configfile: DEFAULT_CONFIG
 
 
 try:
+    check_sources(DEFAULT_CONFIG, workflow.overwrite_configfiles, workflow.config_settings.config)
     fill_defaults(config, os.path.join(workflow.basedir, "workflow/schemas"))
     validate(config, os.path.join(workflow.basedir, "workflow/schemas"))
 except ConfigError as e:

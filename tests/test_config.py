@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from landscapes.config import ConfigError, fill_defaults, load, merge, replicate_seeds, validate
+from landscapes.config import (ConfigError, check_sources, fill_defaults, load, merge, read,
+                               replicate_seeds, validate)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"
@@ -58,14 +59,93 @@ def test_merge_matches_snakemakes_own():
         assert merge(default, yaml.safe_load(path.read_text())) == theirs
 
 
-def test_an_overlay_without_a_section_runs_it_as_the_default(tmp_path):
+def _tiny_without(tmp_path, section):
     overlay = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
-    del overlay["skips"]
+    del overlay[section]
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(overlay))
+    return path, overlay
+
+
+def test_an_overlay_missing_a_section_is_reported_by_name(tmp_path):
+    path, _ = _tiny_without(tmp_path, "skips")
+    with pytest.raises(ConfigError, match=r"overlay.yaml.*no section 'skips'"):
+        check_sources(DEFAULT, [path], {})
+
+
+def test_an_empty_section_runs_it_exactly_as_the_default(tmp_path):
+    path, overlay = _tiny_without(tmp_path, "skips")
+    path.write_text(yaml.safe_dump({**overlay, "skips": {}}))
+    check_sources(DEFAULT, [path], {})
     cfg = load([DEFAULT, path], SCHEMAS)
     assert cfg["skips"] == load([DEFAULT], SCHEMAS)["skips"]
     assert cfg["run_name"] == "tiny"  # still its own outputs folder
+
+
+def test_an_overlay_names_its_run_name(tmp_path):
+    path, _ = _tiny_without(tmp_path, "run_name")
+    with pytest.raises(ConfigError, match="sets no run_name"):
+        check_sources(DEFAULT, [path], {})
+
+
+def test_the_shipped_configs_pass_the_source_check():
+    check_sources(DEFAULT, [DEFAULT, *OVERLAYS], {})
+
+
+def test_command_line_values_are_refused():
+    with pytest.raises(ConfigError, match="--config run_name"):
+        check_sources(DEFAULT, [], {"run_name": "x"})
+
+
+BROKEN_FILES = [
+    ("syntax", "run_name: x\nlinear:\n  replicates: [1\n  seed: 2\n", "line 4, column 7"),
+    ("tab", "run_name: x\nlinear:\n\tseed: 2\n", "line 3, column 1"),
+    ("empty", "", "is empty"),
+    ("only a comment", "# nothing\n", "is empty"),
+    ("a list", "- run_name\n", "not a list"),
+]
+
+
+@pytest.mark.parametrize("what,text,says", BROKEN_FILES, ids=[b[0] for b in BROKEN_FILES])
+def test_a_broken_config_file_is_named_with_line_and_column(tmp_path, what, text, says):
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        read(path)
+    assert str(path) in str(info.value) and says in str(info.value)
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
+        read(tmp_path / "nope.yaml")
+
+
+def _cli(*args):
+    return subprocess.run([str(Path(sys.executable).parent / "landscapes"), *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_check_config_command_names_file_line_and_section(tmp_path):
+    assert _cli("check-config", "config/tiny.yaml", "config/paper.yaml").returncode == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run_name: x\nlinear: [1\n")
+    proc = _cli("check-config", str(bad))
+    assert proc.returncode == 2 and f"{bad}: not valid YAML at line" in proc.stderr
+    path, _ = _tiny_without(tmp_path, "minima")
+    proc = _cli("check-config", str(path))
+    assert proc.returncode == 2 and "no section 'minima'" in proc.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--config", "run_name=x"]], ids=["section", "--config"])
+def test_snakemake_refuses_a_partial_config_or_command_line_values(tmp_path, extra):
+    path, _ = _tiny_without(tmp_path, "skips")
+    if extra:
+        path = ROOT / "config" / "tiny.yaml"
+    proc = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-n",
+                           "--configfile", str(path), *extra], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert ("no section 'skips'" if not extra else "--config run_name") in proc.stdout + proc.stderr
 
 
 def test_schema_defaults_fill_left_out_keys():
@@ -117,7 +197,9 @@ def test_malformed_config_names_the_key(what, key, value, named):
 
 def test_snakemake_rejects_bad_config_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"run_name": "bad", "linear": {"seed": -1}}))
+    sections = {k: {} for k, v in yaml.safe_load(DEFAULT.read_text()).items()
+                if isinstance(v, dict)}
+    bad.write_text(yaml.safe_dump({**sections, "run_name": "bad", "linear": {"seed": -1}}))
     snakemake = Path(sys.executable).parent / "snakemake"
     proc = subprocess.run([str(snakemake), "-n", "--configfile", str(bad)], cwd=ROOT,
                           capture_output=True, text=True)

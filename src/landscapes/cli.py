@@ -1,4 +1,5 @@
-"""The `landscapes` command: `landscapes audit PATH` checks an artifact's provenance."""
+"""The `landscapes` command: `landscapes audit PATH` checks an artifact's provenance;
+`landscapes check-config FILE` checks a config overlay without running Snakemake."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import argparse
 import json
 import sys
 
+from pathlib import Path
+
 from landscapes import audit as audit_module
+from landscapes import config as config_module
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 AUDIT_HELP = """Print the provenance tree of an artifact under results/ down to the raw data,
 verify every recorded hash against the files on disk, the scripts and library modules against
@@ -40,11 +46,31 @@ def parser() -> argparse.ArgumentParser:
                    "(default: read off the sidecar)")
     a.add_argument("--keep", action="store_true",
                    help="with --reproduce: keep the scratch folders and print where they are")
+    c = sub.add_parser("check-config", help="check config overlays as the workflow will",
+                       description="Read each overlay as the workflow does (YAML errors with "
+                       "file, line and column; every section named), merge it over "
+                       "config/default.yaml and validate the result against the schema. "
+                       "Exits 0 when the run would start, 2 naming the problem otherwise.")
+    c.add_argument("paths", nargs="+", metavar="FILE", help="config overlay(s), in order")
     return p
+
+
+def check_config(paths: list[str]) -> int:
+    default = CHECKOUT / "config" / "default.yaml"
+    try:
+        config_module.check_sources(default, paths, {})
+        config_module.load([default, *paths], CHECKOUT / "workflow" / "schemas")
+    except config_module.ConfigError as e:
+        print(f"landscapes check-config: {e}", file=sys.stderr)
+        return 2
+    print(f"{', '.join(paths)}: valid")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.paths)
     if args.deep and not args.reproduce:
         args.reproduce = True
     try:

@@ -124,12 +124,77 @@ def fill_defaults(config: dict, schema_dir: str | Path) -> dict:
     return config
 
 
+def read(path: str | Path) -> dict:
+    """One config file as a mapping. A YAML error names the file, line and column; an empty
+    file or one that is not a mapping of keys is refused by name."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror or e}") from None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
+        raise ConfigError(f"{path}: not valid YAML at {where}: {problem}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if value is None:
+        raise ConfigError(f"{path}: the config file is empty")
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: a config file is a mapping of keys (run_name: ..., "
+                          f"linear: ...), not a {type(value).__name__}")
+    return value
+
+
+def sections(config: dict) -> list[str]:
+    """The top-level keys that hold a mapping: datasets and one per experiment."""
+    return [key for key, value in config.items() if isinstance(value, dict)]
+
+
+def check_overlay(path: str | Path, default: dict) -> dict:
+    """An overlay is a scale of its own: it names its `run_name` and every section of the
+    default, so a section forgotten in a copy is reported instead of silently running at the
+    default's size under the overlay's results folder. `<section>: {}` keeps a section as in
+    the default. Returns the overlay."""
+    overlay = read(path)
+    problems = []
+    if "run_name" not in overlay:
+        problems.append("it sets no run_name (each scale writes results/<run_name>/)")
+    missing = [s for s in sections(default) if s not in overlay]
+    if missing:
+        problems.append("it has no section " + ", ".join(f"'{s}'" for s in missing)
+                        + " (write `<section>: {}` to run a section exactly as in the "
+                        "default)")
+    if problems:
+        raise ConfigError(f"{path}: an overlay names its run_name and every section of the "
+                          f"default config; " + "; ".join(problems))
+    return overlay
+
+
+def check_sources(default_path: str | Path, overlays, command_line: dict) -> None:
+    """A run's config is exactly the default and the named overlays: every overlay checked by
+    `check_overlay`, and no `--config` values, which no file would record."""
+    default = read(default_path)
+    for path in overlays:
+        if Path(path).resolve() != Path(default_path).resolve():
+            check_overlay(path, default)
+    if command_line:
+        keys = ", ".join(sorted(map(str, command_line)))
+        raise ConfigError(f"--config {keys}: values given on the command line are in no "
+                          "config file, so no record or audit could name them; put them in an "
+                          "overlay (a copy of config/tiny.yaml with its own run_name) and pass "
+                          "it with --configfile")
+
+
 def load(paths, schema_dir: str | Path) -> dict:
     """The config the workflow runs with: each file merged over the previous one (the first
     is config/default.yaml), schema defaults filled in, validated."""
     config: dict = {}
     for path in paths:
-        config = merge(config, yaml.safe_load(Path(path).read_text()) or {})
+        config = merge(config, read(path))
     fill_defaults(config, schema_dir)
     validate(config, schema_dir)
     return config
