@@ -23,7 +23,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PROFILES = REPO / "workflow" / "profiles"
+PROFILES = REPO / "profiles"
 # A few targets so the runtime stays bounded as experiments are added: data preparation, a
 # training run (checkpoint and metrics), measurements (arrays) and a figure.
 TARGETS = [

@@ -16,6 +16,19 @@ def test_atomic_path_leaves_nothing_when_the_job_dies(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_rewrite_removes_what_a_killed_job_left_half_written(tmp_path):
+    """kill -9 runs no cleanup: the temporary file stays until the job reruns."""
+    target = tmp_path / "out.npz"
+    left = tmp_path / ".out.npz.abc123.tmp"
+    other = tmp_path / ".out.npz2.abc123.tmp"  # another file's: not this write's to remove
+    left.write_bytes(b"half")
+    other.write_bytes(b"half")
+    with provenance.atomic_path(target) as tmp:
+        tmp.write_bytes(b"whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "out.npz"]
+    assert target.read_bytes() == b"whole"
+
+
 def test_npz_bytes_depend_only_on_arrays(tmp_path):
     save_npz(tmp_path / "a.npz", x=[1.0, 2.0], y=[[3]])
     save_npz(tmp_path / "b.npz", y=[[3]], x=[1.0, 2.0])
