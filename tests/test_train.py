@@ -60,7 +60,8 @@ def test_divergence_names_run_and_epoch(digits):
                             digits.y_test, "poisoned", 10)
     poisoned.x_train[0, 0, 0, 0] = float("nan")
     cfg = train.TrainConfig(epochs=3, batch_size=200, optimizer="sgd", lr=0.1)
-    with pytest.raises(train.DivergedError, match=r"run 'boom' diverged at epoch 1: loss is nan"):
+    with pytest.raises(train.DivergedError,
+                       match=r"run 'boom' \(seed 0\) diverged at epoch 1, batch 1: loss is nan"):
         train.train(train.init_model(SPEC, poisoned, 0), poisoned, cfg, 0, name="boom")
 
 

@@ -1,13 +1,13 @@
 """Train one shard of the nets of one hidden size as a batched ensemble
 (rule minima_train_shard)."""
 
-from landscapes import ensemble
+from landscapes import ensemble, train
 from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_csv
 from landscapes.train import TrainConfig
 
-with step(snakemake, __file__):
+with step(snakemake, __file__), train.divergence_hint("lower minima.train.lr"):
     p = snakemake.params
     size = int(snakemake.wildcards.size)
     data = Dataset.load(snakemake.input.data)
@@ -17,5 +17,6 @@ with step(snakemake, __file__):
     spec = {"name": "mlp", "hidden": [size], "activation": p.activation}
     nets = ensemble.init_ensemble(spec, data, seeds)
     ensemble.train_ensemble(nets, data, TrainConfig.from_config(p.train),
-                            name=f"size {size} shard {snakemake.wildcards.shard}")
+                            name=f"minima_train_shard size {size} shard "
+                                 f"{snakemake.wildcards.shard} seed {p.seed}")
     save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size))

@@ -5,7 +5,8 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors, save_npz
 
-with step(snakemake, __file__):
+with step(snakemake, __file__), train.divergence_hint(
+        "lower saddles.search.noise (or saddles.train.lr)"):
     p = snakemake.params
     s = p.search
     data = Dataset.load(snakemake.input.data)
@@ -24,7 +25,8 @@ with step(snakemake, __file__):
     starts = critical.perturbed_starts(points, s["n_perturb"], s["noise"], p.seed + 1000 * p.shard)
     labels = [f"run {r} epoch {e}" for r, e in mine for _ in range(s["n_perturb"])]
     found = critical.search_critical_points(problem, starts, s["index_tol"], s["max_iter"],
-                                            s["grad_tol"], labels)
+                                            s["grad_tol"], labels,
+                                            f"saddles_search seed {p.seed} shard {p.shard}")
     found["run"] = [r for r, _ in mine for _ in range(s["n_perturb"])]
     found["start_epoch"] = [e for _, e in mine for _ in range(s["n_perturb"])]
     save_npz(snakemake.output[0], **found)

@@ -7,7 +7,7 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_csv, save_tensors
 
-with step(snakemake, __file__):
+with step(snakemake, __file__), train.divergence_hint("lower saddles.train.lr"):
     p = snakemake.params
     data = Dataset.load(snakemake.input.data)
     cfg = train.TrainConfig.from_config({**p.train, "trajectory_every": 1,
@@ -16,7 +16,7 @@ with step(snakemake, __file__):
     for run in range(p.n_runs):
         seed = p.seed * p.n_runs + run  # replicate seeds share no run
         model = train.init_model(p.model, data, seed)
-        result = train.train(model, data, cfg, seed, name=f"saddles run {run}")
+        result = train.train(model, data, cfg, seed, name=f"saddles_train run {run}")
         params.append(torch.stack(result.trajectory))
         rows += [{"run": run, **r} for r in result.metrics]
     save_tensors(snakemake.output.trajectories, {

@@ -11,8 +11,10 @@ from landscapes.store import save_json
 
 log = logging.getLogger(__name__)
 
-with step(snakemake, __file__):
-    p = snakemake.params
+with step(snakemake, __file__), train.divergence_hint(
+        f"lower sharpness.metric.eps (or sharpness.networks.{snakemake.wildcards.net}"
+        ".train.lr)"):
+    p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
     # the chunk of training's per-epoch metrics, so these match the logged final epoch
@@ -23,7 +25,9 @@ with step(snakemake, __file__):
     for eps in p.metric["eps"]:
         for dim in (None, p.metric["subspace_dim"]):
             r = model_sharpness(model, data.x_train, data.y_train, eps, dim, seed=p.seed,
-                                maxiter=p.metric["maxiter"])
+                                maxiter=p.metric["maxiter"],
+                                name=f"sharpness_measure {w.net} batch {w.batch} wd {w.wd} "
+                                     f"seed {w.seed}")
             log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
             results.append(r.as_dict())
     save_json(snakemake.output[0], {

@@ -9,12 +9,13 @@ from landscapes.provenance import step
 from landscapes.sharpness import filter_normalized_slice
 from landscapes.store import save_npz
 
-with step(snakemake, __file__):
-    p = snakemake.params
+with step(snakemake, __file__), train.divergence_hint("lower sharpness.li.extent"):
+    p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
     curve = filter_normalized_slice(model, p.seed, p.extent, p.n_points, data.x_train,
-                                    data.y_train, data.x_test, data.y_test)
-    w = snakemake.wildcards
+                                    data.y_train, data.x_test, data.y_test,
+                                    name=f"sharpness_slice {w.net} batch {w.batch} wd {w.wd} "
+                                         f"seed {w.seed}")
     save_npz(snakemake.output[0], network=np.array(w.net), batch_size=np.int64(w.batch),
              weight_decay=np.float64(w.wd), **curve)

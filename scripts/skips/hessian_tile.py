@@ -8,7 +8,7 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Grid, extreme_eigenvalues_tile
 
-with step(snakemake, __file__) as s:
+with step(snakemake, __file__) as s, train.divergence_hint("lower skips.surface.extent"):
     p = snakemake.params
     h = p.hessian
     data = Dataset.load(snakemake.input.data)
@@ -21,6 +21,9 @@ with step(snakemake, __file__) as s:
     start, stop = grid.rows(p.tile, h["tiles"])
     n = h["n_samples"] or len(data.y_train)  # the split is already shuffled: a random subset
     surface = extreme_eigenvalues_tile(model, plane, grid, start, stop, data.x_train[:n],
-                                       data.y_train[:n], h["lanczos_steps"], p.seed)
+                                       data.y_train[:n], h["lanczos_steps"], p.seed,
+                                       name=f"skips_hessian_tile "
+                                            f"{snakemake.wildcards.skips_model} seed {p.seed} "
+                                            f"tile {p.tile}")
     surface.meta = {"n_samples": n, "lanczos_steps": h["lanczos_steps"]}
     surface.save(snakemake.output[0])

@@ -6,7 +6,7 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Evaluator, Grid, evaluate_tile
 
-with step(snakemake, __file__) as s:
+with step(snakemake, __file__) as s, train.divergence_hint("lower skips.slice.extent"):
     p = snakemake.params
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)
@@ -18,6 +18,7 @@ with step(snakemake, __file__) as s:
                    points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
                    bn_inputs=data.x_train)
     surface = evaluate_tile(ev, grid, 0, n, (data.x_train, data.y_train),
-                            (data.x_test, data.y_test))
+                            (data.x_test, data.y_test),
+                            name=f"skips_slice {snakemake.wildcards.skips_model} seed {p.seed}")
     surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
     surface.save(snakemake.output[0])

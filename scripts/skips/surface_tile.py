@@ -6,7 +6,9 @@ from landscapes.provenance import step
 from landscapes.store import load_tensors
 from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
 
-with step(snakemake, __file__) as s:
+with step(snakemake, __file__) as s, train.divergence_hint(
+        "lower skips.surface.extent" if snakemake.params.plane == "random"
+        else "lower skips.trajectory.margin"):
     p = snakemake.params
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(p.spec, data, p.seed, snakemake.input.model)
@@ -23,6 +25,8 @@ with step(snakemake, __file__) as s:
     ev = Evaluator(model, d[p.plane], over=over, bn=p.bn_policy,
                    points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
                    bn_inputs=data.x_train)
-    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train))
+    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train),
+                            name=f"skips_surface_tile {snakemake.wildcards.skips_model} "
+                                 f"{p.plane} seed {p.seed} tile {p.tile}")
     surface.meta = {"plane": p.plane, "over": over, "bn_policy": p.bn_policy}
     surface.save(snakemake.output[0])

@@ -37,6 +37,7 @@ from landscapes.hessian import (
     hvp_fn,
     lanczos,
 )
+from landscapes.train import check_finite
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +64,36 @@ class Search:
 
 def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
                         grad_tol: float = 1e-10, mu: float = 1e-4, mu_max: float = 1e8,
-                        max_step: float = math.inf, hessian_fn=exact_hessian) -> Search:
+                        max_step: float = math.inf, hessian_fn=exact_hessian,
+                        name: str = "critical-point search") -> Search:
     """Levenberg-Marquardt on 1/2 |grad|^2 from theta0, with the exact Hessian each step.
 
     A step is accepted when it lowers |g|; then mu shrinks tenfold, otherwise it grows tenfold
     and the step is retried on the same eigendecomposition (one gradient per retry). Steps
-    longer than `max_step` are shortened to it, keeping the search near its start.
+    longer than `max_step` are shortened to it, keeping the search near its start. A trial
+    point with a non-finite gradient is only rejected; a non-finite loss or gradient at the
+    start or at an accepted point stops the search (DivergedError).
     """
     theta = theta0.detach().clone()
-    _, g = gradient(loss_fn, theta)
+    loss, g = gradient(loss_fn, theta)
+    check_finite(loss, f"{name} diverged at its start")
+    check_finite(g.norm(), f"{name} diverged at its start", quantity="gradient norm")
     norms = [g.norm().item()]
     it = 0
     while it < max_iter:
         if norms[-1] <= grad_tol:
             return Search(theta, norms, it, "converged")
-        lam, vecs = torch.linalg.eigh(hessian_fn(loss_fn, theta))
+        hess = hessian_fn(loss_fn, theta)
+        check_finite(hess, f"{name} diverged at step {it}", quantity="Hessian")
+        lam, vecs = torch.linalg.eigh(hess)
         gv = vecs.T @ g
         while True:
             step = -vecs @ (lam / (lam ** 2 + mu) * gv)
             if step.norm() > max_step:
                 step = step * (max_step / step.norm())
-            _, g_new = gradient(loss_fn, theta + step)
+            loss_new, g_new = gradient(loss_fn, theta + step)
             if math.isfinite(g_new.norm().item()) and g_new.norm().item() < norms[-1]:
+                check_finite(loss_new, f"{name} diverged at step {it + 1}")
                 theta, g = theta + step, g_new
                 norms.append(g.norm().item())
                 mu = max(mu / 10, 1e-14)
@@ -108,12 +117,16 @@ def gradient_curvature(hessian: torch.Tensor, g: torch.Tensor,
 
 
 def describe(loss_fn, error_fn: Callable[[torch.Tensor], float], theta: torch.Tensor,
-             index_tol: float, hessian_fn=exact_hessian) -> dict:
+             index_tol: float, hessian_fn=exact_hessian, name: str = "point") -> dict:
     """Loss, error, gradient norm, full Hessian spectrum (ascending), index and the
     gradient's curvature (`gradient_curvature`) at theta."""
     loss, g = gradient(loss_fn, theta)
+    check_finite(loss, name)
+    check_finite(g.norm(), name, quantity="gradient norm")
     hess = hessian_fn(loss_fn, theta)
+    check_finite(hess, name, quantity="Hessian")
     eigs = torch.linalg.eigvalsh(hess)
+    check_finite(eigs, name, quantity="Hessian eigenvalue")
     return {"loss": loss.item(), "error": float(error_fn(theta)), "grad_norm": g.norm().item(),
             "eigenvalues": eigs, "index": index_of(eigs, index_tol),
             "gradient_curvature": gradient_curvature(hess, g, eigs)}
@@ -182,11 +195,17 @@ class RunHistory:
 
 
 def point_record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int = 200,
-                 **extra) -> dict:
-    """Loss, error, gradient norm and most negative Hessian eigenvalue (Lanczos) at theta."""
+                 name: str = "run", **extra) -> dict:
+    """Loss, error, gradient norm and most negative Hessian eigenvalue (Lanczos) at theta.
+
+    Any of them non-finite stops the run (DivergedError naming `name` and the epoch)."""
+    at = f"{name} diverged at epoch {epoch}"
     loss, g = gradient(loss_fn, theta)
+    check_finite(loss, at)
+    check_finite(g.norm(), at, quantity="gradient norm")
     lmin, _ = extreme_eigenvalues(hvp_fn(loss_fn, theta), theta.numel(),
                                   steps=min(eig_steps, theta.numel()), tol=1e-6)
+    check_finite(lmin, at, quantity="most negative Hessian eigenvalue")
     return {"epoch": epoch, "loss": loss.item(), "error": float(error_fn(theta)),
             "grad_norm": g.norm().item(), "lambda_min": lmin, **extra}
 
@@ -197,12 +216,17 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
     """`epochs` full-batch second-order steps (one step = one epoch: the whole dataset).
 
     Per step, each damping in `dampings` gives a candidate step; the one with the lowest loss
-    is taken if it lowers the loss, else the point stays (the run has stalled there).
+    is taken if it lowers the loss, else the point stays (the run has stalled there). A
+    candidate with a non-finite loss is only passed over; a non-finite loss, gradient or
+    eigenvalue at the point the run is at stops it (DivergedError naming `name`, the method
+    and the epoch).
     """
     if method not in METHODS:
         raise ValueError(f"unknown second-order method '{method}'; allowed: {', '.join(METHODS)}")
     theta = theta0.detach().clone()
-    hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, damping=float("nan"))])
+    run = f"{name} {method}"
+    hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, name=run,
+                                    damping=float("nan"))])
     for epoch in range(first_epoch + 1, first_epoch + epochs + 1):
         loss, g = gradient(loss_fn, theta)
         if method == "sfn_krylov":
@@ -218,7 +242,8 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         chosen = float("nan")
         if losses[best] < loss.item():
             theta, chosen = theta + steps[best], dampings[best]
-        hist.rows.append(point_record(loss_fn, error_fn, theta, epoch, damping=chosen))
+        hist.rows.append(point_record(loss_fn, error_fn, theta, epoch, name=run,
+                                      damping=chosen))
         log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s", name,
                  method, epoch, hist.rows[-1]["loss"], hist.rows[-1]["error"],
                  hist.rows[-1]["grad_norm"], hist.rows[-1]["lambda_min"], chosen)
@@ -286,14 +311,18 @@ def perturbed_starts(points: torch.Tensor, n_perturb: int, noise: float, seed: i
 
 
 def search_critical_points(problem: Problem, starts, index_tol: float, max_iter: int,
-                           grad_tol: float, labels=None) -> dict[str, np.ndarray]:
+                           grad_tol: float, labels=None, name: str = "critical-point search"
+                           ) -> dict[str, np.ndarray]:
     """Run the finder from every start; keep every end point's description (the cutoff is
     applied by whoever reads them, so rejected points stay visible)."""
     rows = []
     for k, theta0 in enumerate(starts):
+        label = f"{name}, start {k + 1} of {len(starts)}" + (
+            f" ({labels[k]})" if labels is not None else "")
         s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
-                                hessian_fn=problem.hessian_fn)
-        d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn)
+                                hessian_fn=problem.hessian_fn, name=label)
+        d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn,
+                     name=f"{label}, end point after {s.iterations} steps")
         d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0),
                  theta=s.theta)
         rows.append(d)
@@ -309,9 +338,11 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
     return out
 
 
-def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs) -> RunHistory:
+def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs,
+                       name: str = "trajectory") -> RunHistory:
     """The records (loss, error, |g|, lambda_min) of stored optimizer parameters."""
-    return RunHistory([point_record(problem.loss_fn, problem.error_fn, t.double(), int(e))
+    return RunHistory([point_record(problem.loss_fn, problem.error_fn, t.double(), int(e),
+                                    name=name)
                        for t, e in zip(trajectory, epochs)])
 
 

@@ -13,7 +13,6 @@ float rounding.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import torch
@@ -22,7 +21,7 @@ from torch import nn
 
 from landscapes.data import Dataset
 from landscapes.params import loss_and_accuracy
-from landscapes.train import DivergedError, TrainConfig, init_model
+from landscapes.train import TrainConfig, check_blowup, check_finite, init_model
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +146,13 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
     x, y = data.x_train.flatten(1), data.y_train
     n, e = len(y), ens.size
     history = []
+    nets = [f"the net with seed {s}" for s in ens.seeds]
+    initial = None  # each net's first batch loss, before any step
     for epoch in range(1, cfg.epochs + 1):
         lr = lr_at(cfg, epoch)
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (E, n)
         running = torch.zeros(e)
-        for i in range(0, n, cfg.batch_size):
+        for k, i in enumerate(range(0, n, cfg.batch_size), 1):
             idx = perms[:, i:i + cfg.batch_size]  # (E, B)
             b = idx.shape[1]
             out = ens.logits(x[idx])  # (E, B, C)
@@ -160,12 +161,17 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
             # Net i's parameters receive only the gradient of net i's own mean loss.
             grads = torch.autograd.grad(per_net.sum(), params)
             per_net = per_net.detach()
-            if not torch.isfinite(per_net).all():
-                bad = int((~torch.isfinite(per_net)).nonzero()[0])
-                raise DivergedError(f"{name}: net with seed {ens.seeds[bad]} diverged at epoch "
-                                    f"{epoch}: loss is {per_net[bad].item()}")
+            at = f"{name} diverged at epoch {epoch}, batch {k}"
+            check_finite(per_net, at, nets)
+            initial = per_net.clone() if initial is None else initial
             opt.step(grads, lr)
             running += per_net * b
+        # the epoch's mean batch loss of each net: no extra pass over the data
+        blown = (initial > 0) & (running / n > cfg.max_loss_ratio * initial)
+        if blown.any():
+            j = int(blown.nonzero()[0])
+            check_blowup((running / n)[j].item(), initial[j].item(), cfg.max_loss_ratio,
+                         f"{name}: {nets[j]} diverged at epoch {epoch}")
         history.append({"epoch": epoch, "lr": lr, "batch_loss": (running / n).tolist()})
         log.info("%s epoch %d/%d: batch loss mean %.4f (min %.4f, max %.4f)", name, epoch,
                  cfg.epochs, (running / n).mean().item(), (running / n).min().item(),
@@ -198,9 +204,9 @@ def ensemble_table(ens: Ensemble, data: Dataset, hidden: int) -> list[dict]:
         row = {"size": hidden, "seed": seed, "train_loss": train_loss[i].item(),
                "test_loss": test_loss[i].item(), "train_error": 1 - train_acc[i].item(),
                "test_error": 1 - test_acc[i].item()}
-        if not all(math.isfinite(v) for v in row.values()):
-            raise DivergedError(f"net of size {hidden} with seed {seed} ended with a "
-                                f"non-finite loss: {row}")
+        check_finite([row["train_loss"], row["test_loss"]],
+                     f"net of size {hidden} with seed {seed} diverged by the end of training",
+                     ["the training set", "the test set"])
         rows.append(row)
     return rows
 

@@ -279,12 +279,18 @@ def extreme_eigenvalues(matvec: Matvec, dim: int, steps: int = 100, seed: int = 
     Lanczos runs until the residual bounds of both extreme Ritz pairs are below
     `tol * max(|lambda_min|, |lambda_max|)` (the eigenvalue error is smaller still: about the
     residual squared over the gap), or `steps` products. `return_info=True` returns an
-    `ExtremeEigenvalues` with the product count and whether it converged.
+    `ExtremeEigenvalues` with the product count and whether it converged. A non-finite
+    Hessian-vector product gives NaN for both (an eigendecomposition of a tridiagonal holding
+    NaN returns finite, meaningless values), for the caller to reject with its context.
     """
     v0 = _start_vector(dim, seed, dtype, device)
     info = None
     for alpha, beta, _ in _lanczos_steps(matvec, dim, min(steps, dim), v0):
         m = alpha.numel()
+        if not (math.isfinite(alpha[m - 1].item()) and math.isfinite(beta[m - 1].item())):
+            nan = float("nan")
+            info = ExtremeEigenvalues(nan, nan, m, nan, nan, False)
+            break
         t = torch.diag(alpha) + torch.diag(beta[:m - 1], 1) + torch.diag(beta[:m - 1], -1)
         vals, vecs = torch.linalg.eigh(t)
         res = (beta[m - 1] * vecs[-1]).abs()

@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian
 
+from landscapes.train import check_finite
+
 # ---------------------------------------------------------------- data
 
 
@@ -80,16 +82,20 @@ class Net231(nn.Module):
         return self.v(self.act(self.w(x)))
 
 
-def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> float:
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
+        name: str = "fit") -> float:
     """Full-batch gradient descent on the 1/(2n) squared error; returns the final loss."""
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
+    for t in range(steps):
         opt.zero_grad()
         loss = mse(model(x), y)
+        check_finite(loss, f"{name} diverged at step {t}")
         loss.backward()
         opt.step()
     with torch.no_grad():
-        return mse(model(x), y).item()
+        final = mse(model(x), y).item()
+    check_finite(final, f"{name} diverged at step {steps}")
+    return final
 
 
 def weight_slice_grid(model: Net231, x, y, u: np.ndarray, w: np.ndarray,
@@ -190,21 +196,25 @@ def optimal_loss(x, y) -> float:
 
 
 def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, record_every: int,
-                     modes: tuple[np.ndarray, np.ndarray] | None = None):
+                     modes: tuple[np.ndarray, np.ndarray] | None = None,
+                     name: str = "gradient descent", labels=None):
     """Full-batch gradient descent for a stack of nets trained side by side.
 
     `weights` holds each layer's weights for all nets, shape (nets, out, in); the nets are
     independent (the summed loss has block-diagonal gradients). Returns the recording steps,
     the loss of each net (nets, records) and the mode strengths u_i^T W v_i (nets, records,
-    modes), with `modes` = (U, V) the singular vectors of Sigma_yx as columns.
+    modes), with `modes` = (U, V) the singular vectors of Sigma_yx as columns. A non-finite
+    loss stops it, naming the net (`labels[i]`, default "net i") and the step.
     """
     ws = [w.clone().requires_grad_(True) for w in weights]
+    labels = labels or [f"net {i}" for i in range(len(ws[0]))]
     losses, strengths, at = [], [], []
     for t in range(steps + 1):
         total = ws[0]
         for w in ws[1:]:
             total = w @ total  # (nets, out, in)
         per_net = 0.5 * ((torch.einsum("bij,nj->bni", total, x) - y) ** 2).sum((1, 2)) / len(y)
+        check_finite(per_net.detach(), f"{name} diverged at step {t}", labels)
         if t % record_every == 0 or t == steps:
             at.append(t)
             losses.append(per_net.detach().numpy())
@@ -225,7 +235,8 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
 
 
 def surfaces(n_samples: int, noise: float, target: float, grid: int, extent: float,
-             fit_steps: int, fit_lr: float, seed: int) -> dict[str, np.ndarray]:
+             fit_steps: int, fit_lr: float, seed: int, name: str = "linear surfaces"
+             ) -> dict[str, np.ndarray]:
     """The grids of figures (a) and (b): bowl, chain, and weight slices of fitted 2-3-1 nets."""
     teacher = np.array([[1.0, -0.5]])
     x, y = regression_data(n_samples, 2, teacher, noise, seed)
@@ -236,17 +247,21 @@ def surfaces(n_samples: int, noise: float, target: float, grid: int, extent: flo
     for activation in ("linear", "sigmoid"):
         torch.manual_seed(seed)
         net = Net231(activation).double()
-        out[f"fit_loss_{activation}"] = np.array(fit(net, x, y, fit_steps, fit_lr))
+        out[f"fit_loss_{activation}"] = np.array(
+            fit(net, x, y, fit_steps, fit_lr, f"{name}: fit of the {activation} 2-3-1 net"))
         w0 = net.w.weight.detach()
         u, w = w0[0, 0].item() + axis, w0[1, 0].item() + axis
         out[f"slice_{activation}"] = weight_slice_grid(net, x, y, u, w)
+        check_finite(out[f"slice_{activation}"], f"{name}: {activation} weight slice",
+                     lambda i: f"point W[0,0] = {u[i % grid]:.4g}, W[1,0] = {w[i // grid]:.4g}")
         out[f"center_{activation}"] = np.array([w0[0, 0].item(), w0[1, 0].item()])
     return out
 
 
 def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
                       singular_values: list[float], noise: float, init_scale: float, lr: float,
-                      steps: int, record_every: int, n_inits: int, seed: int):
+                      steps: int, record_every: int, n_inits: int, seed: int,
+                      name: str = "linear saddle"):
     """Hessians at the origin (depth 2 and 3) and gradient descent from small weights."""
     r = len(singular_values)
     if r > min(in_dim, out_dim):
@@ -263,13 +278,19 @@ def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
     zeros2 = [torch.zeros(hidden, in_dim, dtype=torch.float64),
               torch.zeros(out_dim, hidden, dtype=torch.float64)]
     zeros3 = [zeros2[0], torch.zeros(hidden, hidden, dtype=torch.float64), zeros2[1]]
-    eig2 = np.linalg.eigvalsh(hessian_at(zeros2, x, y))
-    eig3 = np.linalg.eigvalsh(hessian_at(zeros3, x, y))
+    h2, h3 = hessian_at(zeros2, x, y), hessian_at(zeros3, x, y)
+    # eigvalsh of a matrix holding NaN returns finite values: check the matrix itself
+    check_finite(h2, f"{name}: Hessian at W = 0, two layers", quantity="Hessian entry")
+    check_finite(h3, f"{name}: Hessian at W = 0, three layers", quantity="Hessian entry")
+    eig2, eig3 = np.linalg.eigvalsh(h2), np.linalg.eigvalsh(h3)
     n2 = sum(w.numel() for w in zeros2)
-    inits = [deep_linear_weights([in_dim, hidden, out_dim], init_scale, seed * 1000 + i)
-             for i in range(n_inits)]
+    init_seeds = [seed * 1000 + i for i in range(n_inits)]
+    inits = [deep_linear_weights([in_dim, hidden, out_dim], init_scale, s) for s in init_seeds]
     stacked = [torch.stack(layer) for layer in zip(*inits)]
-    at, losses, strengths = gradient_descent(stacked, x, y, lr, steps, record_every, modes)
+    at, losses, strengths = gradient_descent(
+        stacked, x, y, lr, steps, record_every, modes,
+        f"{name}: gradient descent from small weights",
+        [f"init {i} (seed {s})" for i, s in enumerate(init_seeds)])
     return {"sigma": sigma, "eig_depth2": eig2, "eig_depth3": eig3,
             "predicted_depth2": predicted_origin_spectrum(sigma, hidden, n2),
             "steps": at, "losses": losses, "strengths": strengths,
@@ -278,7 +299,7 @@ def saddle_experiment(n_samples: int, in_dim: int, out_dim: int, hidden: int,
 
 
 def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_alpha: int,
-                           seed: int) -> dict[str, np.ndarray]:
+                           seed: int, name: str = "permutation") -> dict[str, np.ndarray]:
     """Loss of a trained net, of its hidden-unit permutation, and along the line between."""
     from landscapes.params import Layout, evaluate, interpolate
 
@@ -291,6 +312,9 @@ def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n
     path = [evaluate(model, x, y, t) for t in interpolate(theta, permuted, alphas)]
     original = evaluate(model, x, y, theta)
     swapped = evaluate(model, x, y, permuted)
+    check_finite([original[0], swapped[0]], name, ["the trained net", "its permuted copy"])
+    check_finite([p[0] for p in path], f"{name}: the line between the two",
+                 [f"alpha = {a:.3g}" for a in alphas])
     return {"perm": perm.numpy(), "alphas": alphas, "loss": np.array([p[0] for p in path]),
             "accuracy": np.array([p[1] for p in path]), "loss_original": np.array(original[0]),
             "loss_permuted": np.array(swapped[0]), "accuracy_original": np.array(original[1]),

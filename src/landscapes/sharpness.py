@@ -35,6 +35,7 @@ from torch import nn
 from landscapes.models import MLP
 from landscapes.names import phi_column, phi_key
 from landscapes.params import FlatModel, evaluate, vector
+from landscapes.train import METRICS_CHUNK, check_finite
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,13 @@ def orthonormal_subspace(n: int, p: int, seed: int) -> np.ndarray:
 
 def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
                      subspace: np.ndarray | None = None, maxiter: int = 10,
-                     orthonormal: bool = False) -> SharpnessResult:
+                     orthonormal: bool = False, name: str = "sharpness") -> SharpnessResult:
     """Metric 2.1 at `x` for a function given as float64 value and gradient.
 
     `subspace` is A (n x p); None means A = I. `orthonormal=True` promises A^T A = I, so that
-    A+ = A^T (no SVD of a tall matrix). `value_and_grad(z)` returns f(z) and df/dz.
+    A+ = A^T (no SVD of a tall matrix). `value_and_grad(z)` returns f(z) and df/dz. A
+    non-finite loss or gradient at x or inside the box stops it (DivergedError naming `name`,
+    eps, the space and the evaluation).
     """
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
@@ -109,16 +112,22 @@ def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
         def pull_back(g):
             return A.T @ g
 
-    f0, _ = value_and_grad(x)
+    what = f"{name}, eps {eps:g} in the {space} space,"
+    f0, g0 = value_and_grad(x)
     f0 = float(f0)
+    check_finite(f0, f"{what} diverged at the minimizer itself")
+    check_finite(g0, f"{what} diverged at the minimizer itself", quantity="gradient")
     best = [f0]
+    calls = [0]
 
     def negative(y):
         # L-BFGS-B minimizes: maximize f by minimizing -f, whose gradient is -df/dy.
         f, g = value_and_grad(to_point(y))
         f = float(f)
-        if not math.isfinite(f):
-            raise FloatingPointError(f"loss is {f} inside the sharpness box (eps={eps})")
+        calls[0] += 1
+        at = f"{what} diverged inside the box at evaluation {calls[0]}"
+        check_finite(f, at)
+        check_finite(g, at, quantity="gradient")
         best[0] = max(best[0], f)
         return -f, -pull_back(np.asarray(g, dtype=np.float64))
 
@@ -161,13 +170,13 @@ class TrainingLoss:
 
 def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
                     subspace_dim: int | None = None, seed: int = 0,
-                    maxiter: int = 10) -> SharpnessResult:
+                    maxiter: int = 10, name: str = "sharpness") -> SharpnessResult:
     """Metric 2.1 of a trained model on its training set (x, y): full space, or a seeded
     random subspace of `subspace_dim` dimensions."""
     f = TrainingLoss(model, x, y)
     theta = f.theta0
     A = None if subspace_dim is None else orthonormal_subspace(theta.size, subspace_dim, seed)
-    return keskar_sharpness(f, theta, eps, A, maxiter, orthonormal=A is not None)
+    return keskar_sharpness(f, theta, eps, A, maxiter, orthonormal=A is not None, name=name)
 
 
 def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -> float:
@@ -252,20 +261,21 @@ def interpolate_state(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor],
 def interpolation_curve(model: nn.Module, state_a: dict[str, torch.Tensor],
                         state_b: dict[str, torch.Tensor], alphas, x_train: torch.Tensor,
                         y_train: torch.Tensor, x_test: torch.Tensor,
-                        y_test: torch.Tensor) -> dict[str, np.ndarray]:
+                        y_test: torch.Tensor, name: str = "interpolation"
+                        ) -> dict[str, np.ndarray]:
     """Loss and accuracy along (1 - alpha) a + alpha b (Keskar et al.'s parametric plot).
 
     `model` is only a shell of the right architecture; it gets each point's state in turn and
     is evaluated in eval mode on the whole training and test sets.
     """
-    from landscapes.train import METRICS_CHUNK
-
     model = copy.deepcopy(model)
     rows = []
     for alpha in alphas:
         model.load_state_dict(interpolate_state(state_a, state_b, float(alpha)))
         rows.append((*evaluate(model, x_train, y_train, chunk=METRICS_CHUNK),
                      *evaluate(model, x_test, y_test, chunk=METRICS_CHUNK)))
+        check_finite([rows[-1][0], rows[-1][2]], f"{name} diverged at alpha = {alpha:.4g}",
+                     ["the training set", "the test set"])
     r = np.array(rows, dtype=np.float64)
     return {"alphas": np.asarray(alphas, dtype=np.float64), "train_loss": r[:, 0],
             "train_acc": r[:, 1], "test_loss": r[:, 2], "test_acc": r[:, 3]}
@@ -344,7 +354,7 @@ def table_markdown(table: list[dict], eps: list[float]) -> str:
 @torch.no_grad()
 def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points: int,
                             x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor,
-                            y_test: torch.Tensor) -> dict[str, np.ndarray]:
+                            y_test: torch.Tensor, name: str = "slice") -> dict[str, np.ndarray]:
     """Loss and accuracy along theta + a d, d a filter-normalized Gaussian direction
     (biases and BatchNorm parameters not moved), a in [-extent, extent] (Li et al. 2018).
 
@@ -359,23 +369,29 @@ def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points
              *evaluate(model, x_test, y_test, theta + float(a) * d))
             for a in alphas]
     r = np.array(rows, dtype=np.float64)
+    for split, col in (("training", 0), ("test", 2)):
+        check_finite(r[:, col], f"{name} diverged", [f"a = {a:.4g}" for a in alphas],
+                     quantity=f"{split} loss")
     return {"alphas": alphas, "train_loss": r[:, 0], "train_acc": r[:, 1],
             "test_loss": r[:, 2], "test_acc": r[:, 3]}
 
 
 def top_hessian_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int,
-                           seed: int = 0) -> float:
+                           seed: int = 0, name: str = "top Hessian eigenvalue") -> float:
     """The most positive eigenvalue of the training-loss Hessian (float64, eval mode, Lanczos)."""
     from landscapes.hessian import extreme_eigenvalues, full_batch_loss, hvp_fn
 
     flat = FlatModel(copy.deepcopy(model).double(), mode="eval")
     matvec = hvp_fn(full_batch_loss(flat, x, y), flat.theta0)
-    return float(extreme_eigenvalues(matvec, flat.dim, steps, seed)[1])
+    lam = float(extreme_eigenvalues(matvec, flat.dim, steps, seed)[1])
+    check_finite(lam, f"{name} diverged", quantity="top Hessian eigenvalue")
+    return lam
 
 
 def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                             factors: list[float], layer: int, eps: float, lanczos_steps: int,
-                            seed: int = 0) -> dict[str, np.ndarray]:
+                            seed: int = 0, name: str = "reparametrization"
+                            ) -> dict[str, np.ndarray]:
     """For each a: the rescaled net's largest output change, its training loss, its sharpness
     (full space) and its top Hessian eigenvalue (Dinh et al. 2017)."""
     with torch.no_grad():
@@ -385,8 +401,9 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         scaled = rescale_relu_layer(model, layer, float(a)).eval()
         with torch.no_grad():
             out = scaled(x)
-        r = model_sharpness(scaled, x, y, eps, seed=seed)
-        lam = top_hessian_eigenvalue(scaled, x, y, lanczos_steps, seed)
+        at = f"{name} at a = {a:g}"
+        r = model_sharpness(scaled, x, y, eps, seed=seed, name=at)
+        lam = top_hessian_eigenvalue(scaled, x, y, lanczos_steps, seed, name=at)
         log.info("a = %g: max output change %.3g, loss %.6f, phi %.4g, lambda_max %.4g", a,
                  (out - reference).abs().max().item(), r.f0, r.phi, lam)
         rows.append(((out - reference).abs().max().item(), r.f0, r.phi, lam,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from landscapes.train import check_finite
+
 log = logging.getLogger(__name__)
 
 GROUND_STATE = -1.657  # H/N of the ground state, p = 3
@@ -71,7 +73,8 @@ def descend(s: torch.Tensor, w: torch.Tensor, lr: float, tol: float, max_steps: 
     """Projected gradient descent w <- proj(w - lr grad H(w)) from each row of w.
 
     A start stops once the norm of its tangential gradient falls below `tol` and is frozen
-    from then on; the rest go on until `max_steps`.
+    from then on; the rest go on until `max_steps`. A non-finite energy or gradient stops the
+    descent (DivergedError naming the start and the step).
     """
     w = w.clone()
     active = torch.ones(len(w), dtype=torch.bool)
@@ -80,8 +83,11 @@ def descend(s: torch.Tensor, w: torch.Tensor, lr: float, tol: float, max_steps: 
         idx = active.nonzero().squeeze(1)
         if len(idx) == 0:
             break
-        _, g = energy_and_grad(s, w[idx])
+        energy, g = energy_and_grad(s, w[idx])
         gnorm = tangent(g, w[idx]).norm(dim=-1)
+        at = f"{name} diverged at step {t}"
+        check_finite(energy, at, lambda j: f"start {int(idx[j])}", quantity="energy")
+        check_finite(gnorm, at, lambda j: f"start {int(idx[j])}", quantity="gradient norm")
         done = gnorm < tol
         steps[idx[done]] = t
         active[idx[done]] = False
@@ -92,5 +98,7 @@ def descend(s: torch.Tensor, w: torch.Tensor, lr: float, tol: float, max_steps: 
         if t % 100 == 0:
             log.info("%s step %d: %d of %d starts still descending", name, t, len(keep), len(w))
     energy, g = energy_and_grad(s, w)
+    check_finite(energy, f"{name} diverged by its end", lambda j: f"start {j}",
+                 quantity="energy")
     n = w.shape[-1]
     return Descent(energy / n, tangent(g, w).norm(dim=-1), steps, ~active)

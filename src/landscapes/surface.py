@@ -33,6 +33,7 @@ from torch.func import functional_call, vmap
 
 from landscapes.params import Layout, loss_and_accuracy, vector
 from landscapes.store import load_npz, save_npz
+from landscapes.train import check_finite
 
 log = logging.getLogger(__name__)
 
@@ -328,10 +329,18 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x
 
 
+def point_label(grid: Grid, coords: np.ndarray, i: int) -> str:
+    """'point (alpha = 0.1, beta = -0.3)': grid point i of `coords` by its axis values."""
+    values = ", ".join(f"{n} = {v:.4g}" for n, v in zip(grid.names, coords[i]))
+    return f"point ({values})"
+
+
 def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,
                   train: tuple[torch.Tensor, torch.Tensor],
-                  test: tuple[torch.Tensor, torch.Tensor] | None = None) -> Surface:
-    """Metrics on rows [start, stop) of `grid` (train, and test when given)."""
+                  test: tuple[torch.Tensor, torch.Tensor] | None = None,
+                  name: str = "surface") -> Surface:
+    """Metrics on rows [start, stop) of `grid` (train, and test when given). A non-finite
+    loss stops it (DivergedError naming `name`, the rows and the grid point)."""
     coords = grid.coordinates(start, stop)
     shape = (stop - start, *grid.shape[1:])
     metrics = {}
@@ -339,6 +348,8 @@ def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,
         if data is None:
             continue
         loss, acc = evaluator.evaluate(coords, *data)
+        check_finite(loss, f"{name}, rows {start}-{stop - 1} of {grid.names[0]}, diverged",
+                     lambda i: point_label(grid, coords, i), quantity=f"{split} loss")
         metrics[f"{split}_loss"], metrics[f"{split}_acc"] = loss.reshape(shape), acc.reshape(shape)
         log.info("rows %d-%d: %s loss %.4g..%.4g", start, stop - 1, split, loss.min(), loss.max())
     return Surface(grid, metrics, start, stop)
@@ -391,7 +402,8 @@ def hessian_matvec(flat, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
 
 def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: Grid,
                              start: int, stop: int, x: torch.Tensor, y: torch.Tensor,
-                             steps: int, seed: int, chunk: int = 4096) -> Surface:
+                             steps: int, seed: int, chunk: int = 4096,
+                             name: str = "Hessian map") -> Surface:
     """Most negative and most positive Hessian eigenvalue of the training loss at grid points.
 
     The Hessian is over all parameters at center + sum_k c_k d_k, of the mean cross-entropy
@@ -412,6 +424,9 @@ def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: G
         theta = flat.theta0 + torch.as_tensor(c).to(flat.theta0) @ directions
         matvec = hessian_matvec(flat, theta, x, y, chunk)
         lo[i], hi[i] = extreme_eigenvalues(matvec, flat.dim, steps, seed, device=device)
+        check_finite([lo[i], hi[i]], f"{name}, rows {start}-{stop - 1} of {grid.names[0]}, "
+                     f"diverged at {point_label(grid, coords, i)}",
+                     ["lambda_min", "lambda_max"], quantity="Hessian eigenvalue")
         log.info("point %d/%d at %s: lambda_min %.4g, lambda_max %.4g", i + 1, len(coords),
                  np.round(c, 3).tolist(), lo[i], hi[i])
     shape = (stop - start, *grid.shape[1:])

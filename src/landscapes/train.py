@@ -7,10 +7,12 @@ deterministic (`provenance.configure_runtime`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,7 +31,56 @@ METRICS_CHUNK = 2048
 
 
 class DivergedError(RuntimeError):
-    """The loss became NaN or infinite."""
+    """A loss (or a Hessian eigenvalue) became NaN or infinite, or a training loss blew up
+    past `TrainConfig.max_loss_ratio`. The message names the computation, the run or seed and
+    the step; the script adds the config key to change (`divergence_hint`)."""
+
+
+def check_finite(value, what: str, labels=None, quantity: str = "loss") -> None:
+    """Raise DivergedError unless every entry of `value` (a number, array or tensor) is finite.
+
+    `what` names the computation, the run and the step ("run 'x' (seed 0) diverged at epoch
+    2"); the first non-finite entry of an array is named by `labels[i]` (a seed, a grid
+    point; `labels` may be a function of the flat index) or by its flat index. It only reads
+    `value`: no arithmetic, no random draws.
+    """
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return
+    if torch.is_tensor(value):
+        if bool(torch.isfinite(value).all()):
+            return
+        value = value.detach().cpu().double().numpy()
+    arr = np.asarray(value, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if not bad.size:
+        return
+    if arr.ndim == 0:
+        raise DivergedError(f"{what}: {quantity} is {arr.item()}")
+    i = int(bad[0])
+    label = (f"entry {i}" if labels is None else labels(i) if callable(labels)
+             else labels[i])
+    more = f" ({bad.size} of {arr.size} not finite)" if bad.size > 1 else ""
+    raise DivergedError(f"{what}: {quantity} of {label} is {arr.flat[i]}{more}")
+
+
+@contextlib.contextmanager
+def divergence_hint(hint: str):
+    """Append `hint` (the config key to change, e.g. "lower linear.saddle.lr") to the message
+    of a DivergedError raised inside: scripts know the config, the library does not."""
+    try:
+        yield
+    except DivergedError as e:
+        e.args = (f"{e.args[0]}; {hint}" if e.args else hint, *e.args[1:])
+        raise
+
+
+def check_blowup(value: float, initial: float, ratio: float, what: str) -> None:
+    """Raise DivergedError when an epoch's training loss exceeds `ratio` times the first
+    batch's: a run whose loss stays finite but has blown up (Adam's steps are bounded by its
+    learning rate, so at a huge one the loss ends near 1e10 at chance accuracy, never inf)."""
+    if initial > 0 and value > ratio * initial:
+        raise DivergedError(f"{what}: training loss {value:.4g} is above max_loss_ratio "
+                            f"({ratio:g}) times the first batch's loss ({initial:.4g})")
 
 
 @dataclass
@@ -46,6 +97,8 @@ class TrainConfig:
     milestones: list[int] = field(default_factory=list)  # epochs where lr *= gamma
     gamma: float = 0.1
     trajectory_every: int = 0  # keep the parameters every k epochs (0: none)
+    max_loss_ratio: float = 100.0  # an epoch's training loss above this times the first
+    # batch's means the run blew up (`check_blowup`)
 
     @classmethod
     def from_config(cls, mapping: dict) -> TrainConfig:
@@ -87,7 +140,9 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
 
     The model and each batch move to `device` (default: where the model is) for the run; the
     model is back where it came from afterwards, and the data order is drawn on the CPU
-    whatever the device.
+    whatever the device. A non-finite loss (of a batch, or an epoch's training or test loss),
+    or an epoch's training loss over `cfg.max_loss_ratio` times the first batch's, stops it
+    with DivergedError naming the run, its seed and the epoch (and batch).
     """
     home = device_of(model)
     device = home if device is None else torch.device(device)
@@ -108,27 +163,32 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
     if cfg.trajectory_every:
         trajectory.append(vector(model).cpu())  # on the CPU: a trajectory can outgrow a GPU
         traj_epochs.append(0)
+    run = f"run '{name}' (seed {seed})"
+    initial = None  # the first batch's loss, before any step
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen)
         running = 0.0
-        for i in range(0, n, cfg.batch_size):
+        for k, i in enumerate(range(0, n, cfg.batch_size), 1):
             idx = perm[i:i + cfg.batch_size]
             xb, yb = data.x_train[idx].to(device), data.y_train[idx].to(device)
             loss = F.cross_entropy(model(xb), yb)
-            if not math.isfinite(loss.item()):
-                raise DivergedError(
-                    f"run '{name}' diverged at epoch {epoch}: loss is {loss.item()}")
+            value = loss.item()
+            at = f"{run} diverged at epoch {epoch}, batch {k}"
+            check_finite(value, at)
+            initial = value if initial is None else initial
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            running += loss.item() * len(idx)
+            running += value * len(idx)
         lr = opt.param_groups[0]["lr"]
         sched.step()
         train_loss, train_acc = evaluate(model, data.x_train, data.y_train, chunk=METRICS_CHUNK)
         test_loss, test_acc = evaluate(model, data.x_test, data.y_test, chunk=METRICS_CHUNK)
-        if not math.isfinite(train_loss):
-            raise DivergedError(f"run '{name}' diverged at epoch {epoch}: loss is {train_loss}")
+        at = f"{run} diverged at epoch {epoch}"
+        check_finite(train_loss, at, quantity="training loss")
+        check_finite(test_loss, at, quantity="test loss")
+        check_blowup(train_loss, initial, cfg.max_loss_ratio, at)
         metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
                         "train_loss": train_loss, "train_acc": train_acc,
                         "test_loss": test_loss, "test_acc": test_acc})
