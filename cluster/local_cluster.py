@@ -2,8 +2,9 @@
 """A one-machine scheduler for Snakemake's cluster-generic executor.
 
 Each job runs as its own detached process in a fresh sandbox folder that holds only the
-job's declared input files, so a rule that reads anything it did not declare fails here as
-it would on a cluster node without the workflow's working directory. When the job succeeds,
+job's declared input files (with their provenance sidecars, which a job checks its inputs
+against), so a rule that reads anything it did not declare fails here as it would on a
+cluster node without the workflow's working directory. When the job succeeds,
 its declared outputs, its logs, its benchmark file and the provenance sidecars of its
 outputs (`<output>.prov.json`) move back into the working directory; any other file the job
 wrote fails the job, naming the file.
@@ -68,13 +69,20 @@ def copy_inputs(inputs: list[str], workdir: Path, sandbox: Path) -> None:
             shutil.copy2(src, dst)
         else:
             raise JobError(f"declared input '{name}' does not exist in {workdir}")
+        side = sidecar_of(src)  # an artifact's record travels with it
+        if src.is_file() and side.is_file():
+            shutil.copy2(side, sidecar_of(dst))
+
+
+def sidecar_of(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def allowed_outputs(props: dict) -> set[Path]:
     """What a job may write: its outputs, their sidecars, its logs, its benchmark file."""
     outputs = [relative_inside(p) for p in props.get("output") or []]
     logs = [relative_inside(p) for p in props.get("log") or []]
-    sidecars = [p.with_name(p.name + SIDECAR_SUFFIX) for p in outputs]
+    sidecars = [sidecar_of(p) for p in outputs]
     return set(outputs) | set(logs) | set(sidecars)
 
 
@@ -101,6 +109,7 @@ def written_files(sandbox: Path, inputs: set[Path]) -> list[Path]:
 def collect(props: dict, sandbox: Path, workdir: Path, succeeded: bool) -> None:
     """Move the job's declared results back; fail on anything else it wrote."""
     inputs = {relative_inside(p) for p in props.get("input") or []}
+    inputs |= {sidecar_of(p) for p in inputs}  # copied in with them, not written
     allowed = allowed_outputs(props)
     outputs = [relative_inside(p) for p in props.get("output") or []]
     rule = props.get("rule", "")

@@ -69,6 +69,23 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
+def rewrite_record(repo: Path, path: str, record: dict) -> None:
+    """Write `path`'s sidecar and, so that only what a test means to show is found, the
+    sidecar hash each step that read it recorded (the chain; a forger would do the same)."""
+    side = repo / (path + ".prov.json")
+    side.write_text(json.dumps(record))
+    new = provenance.sha256_file(side)
+    for reader in (repo / "results").rglob("*.prov.json"):
+        text = reader.read_text()
+        if f'"path": "{path}"' in text:
+            doc = json.loads(text)
+            for entries in doc["inputs"].values():
+                for entry in entries:
+                    if entry["path"] == path:
+                        entry["sidecar_sha256"] = new
+            reader.write_text(json.dumps(doc))
+
+
 # ------------------------------------------------------------------ on the tiny workflow
 
 
@@ -122,7 +139,7 @@ def test_config_edited_in_an_uncommitted_run_is_caught_but_not_named(repo):
     side = repo / (SURFACES + ".prov.json")
     record = json.loads(side.read_text())
     record["git"]["dirty"] = True
-    side.write_text(json.dumps(record))
+    rewrite_record(repo, SURFACES, record)
     config = repo / "config/tiny.yaml"
     config.write_text(config.read_text().replace("grid: 31", "grid: 33"))
 
@@ -136,7 +153,7 @@ def test_edited_sidecar_param_is_named(repo):
     side = repo / (SURFACES + ".prov.json")
     record = json.loads(side.read_text())
     record["params"]["seed"] = 1
-    side.write_text(json.dumps(record))
+    rewrite_record(repo, SURFACES, record)
 
     result = audit.audit(repo / FIGURE, check_config=False)  # caught from the sidecar alone
     assert kinds(result) == {("params", SURFACES)}
@@ -172,7 +189,8 @@ def test_params_without_snakemakes_record_are_not_called_matching(repo, capsys):
     code, text = run_cli(["audit", str(repo / FIGURE)], capsys)
     assert code == 0, text
     assert f"params of {SURFACES} not compared: Snakemake keeps no record" in text
-    assert "PASS: every hash, script and library module matches\n" in text + "\n"
+    assert ("PASS: every hash, script and library module matches, every sidecar is the one "
+            "the steps after it read\n") in text
 
 
 @pytest.mark.workflow
@@ -215,9 +233,95 @@ def test_reproduce_refuses_a_modified_input(repo):
     assert ("reproduce", FIGURE) in kinds(result)
 
 
+def figure_records(repo: Path):
+    """(sidecar path, record) of the figure's PNG and PDF: one step wrote both."""
+    for path in (FIGURE, FIGURE.replace(".png", ".pdf")):
+        side = repo / (path + ".prov.json")
+        yield side, json.loads(side.read_text())
+
+
+@pytest.mark.workflow
+def test_forged_upstream_artifact_and_record_are_caught_at_the_figure(repo, capsys):
+    # The measurement rewritten with its record's output hash, and the figure's record of
+    # that input hash too: every file hashes to what its record says.
+    path, side = repo / SURFACES, repo / (SURFACES + ".prov.json")
+    save_npz(path, forged=np.zeros(3))
+    record = json.loads(side.read_text())
+    record["output"]["sha256"] = provenance.sha256_file(path)
+    side.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    for fig_side, fig in figure_records(repo):
+        for entries in fig["inputs"].values():
+            for entry in entries:
+                if entry["path"] == SURFACES:
+                    entry["sha256"] = provenance.sha256_file(path)
+        fig_side.write_text(json.dumps(fig, indent=1, sort_keys=True) + "\n")
+
+    result = audit.audit(repo / FIGURE, check_config=False)
+    assert kinds(result) == {("chain", SURFACES)}, audit.format_audit(result)
+    assert "its sidecar is not the record a step that read it saw" in result.findings[0].message
+    code, text = run_cli(["audit", str(repo / FIGURE), "--no-config"], capsys)
+    assert code == 1 and f"chain: {SURFACES}" in text
+
+
+@pytest.mark.workflow
+def test_records_older_than_the_chain_are_read_and_said_unchecked(repo, capsys):
+    for fig_side, fig in figure_records(repo):
+        for entries in fig["inputs"].values():
+            for entry in entries:
+                del entry["sidecar_sha256"]
+        fig_side.write_text(json.dumps(fig))
+    # A format-2 record without the field had it taken out: a finding.
+    result = audit.audit(repo / FIGURE, check_config=False)
+    assert kinds(result) == {("chain", FIGURE)}
+    assert f"records no sidecar hash for input {SURFACES}: edited" in result.findings[0].message
+
+    for fig_side, fig in figure_records(repo):
+        fig["format"] = 1  # as written before the chain
+        fig_side.write_text(json.dumps(fig))
+    code, text = run_cli(["audit", str(repo / FIGURE), "--no-config"], capsys)
+    assert code == 0, text
+    assert f"chain of sidecars not checked at 1 step(s) whose records predate it (format 1; " \
+        f"rerun them to record it): {FIGURE}" in text
+    assert "every sidecar is the one" not in text
+
+
+@pytest.mark.workflow
+def test_a_job_refuses_a_truncated_input_naming_it_and_its_rule(repo):
+    path = repo / SURFACES
+    path.write_bytes(path.read_bytes()[:100])
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--configfile",
+                           "config/tiny.yaml", "--cores", "1", "--forcerun", "plot", "--",
+                           FIGURE], cwd=repo, capture_output=True, text=True, check=False)
+    assert proc.returncode != 0
+    (_, record), _ = figure_records(repo)
+    log = (repo / record["log"][0]).read_text()
+    expected = (f"input {SURFACES} (made by rule linear_surfaces) is not the file its rule "
+                "wrote")
+    assert expected in log and "InputCheckError: " + expected in proc.stdout + proc.stderr
+    assert "BadZipFile" not in proc.stdout + proc.stderr  # stopped before loading
+
+
 def test_missing_path_is_a_usage_error(tmp_path, capsys):
     assert cli.main(["audit", str(tmp_path / "nothing.png")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_file_that_is_no_pipeline_artifact_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not an artifact")
+    for path in (REPO / "README.md", tmp_path / "notes.txt"):
+        assert cli.main(["audit", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path} is not a pipeline artifact: it has no provenance sidecar" in err
+
+
+def test_a_folder_without_artifacts_is_a_usage_error(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["audit", str(empty)]) == 2
+    assert f"{empty}: the folder has no artifacts (it holds no files)" in capsys.readouterr().err
+    (empty / "notes.txt").write_text("not an artifact")
+    assert cli.main(["audit", str(empty)]) == 2
+    assert "none of its 1 file(s) has a provenance sidecar" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ pieces

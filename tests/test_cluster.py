@@ -156,12 +156,15 @@ def jobscript(tmp_path: Path, workdir: Path, props: dict, command: str) -> Path:
     return path
 
 
-def run_job(tmp_path: Path, props: dict, command: str) -> tuple[str, Path, str]:
+def run_job(tmp_path: Path, props: dict, command: str,
+            files: dict | None = None) -> tuple[str, Path, str]:
     """Submit one job through the scheduler and wait for it: (status, workdir, job output)."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "in.txt").write_text("input\n")
     (workdir / "other.txt").write_text("not declared\n")
+    for name, text in (files or {}).items():
+        (workdir / name).write_text(text)
     script = jobscript(tmp_path, workdir, props, command)
     tool = REPO / "cluster" / "local_cluster.py"
     jobid = subprocess.run([sys.executable, str(tool), "submit", str(script)], cwd=workdir,
@@ -188,6 +191,14 @@ def test_job_sees_only_declared_inputs_and_returns_declared_outputs(tmp_path):
     assert status == "success", out
     assert (workdir / "out/a.txt").read_text() == "input\n"
     assert (workdir / "out/a.txt.prov.json").exists() and (workdir / "logs/copy.log").exists()
+
+
+def test_inputs_sidecars_travel_with_them_and_are_not_taken_for_outputs(tmp_path):
+    status, workdir, out = run_job(
+        tmp_path, PROPS, "grep -q record in.txt.prov.json && mkdir -p out && cp in.txt out/a.txt",
+        files={"in.txt.prov.json": "record\n"})
+    assert status == "success", out
+    assert (workdir / "in.txt.prov.json").read_text() == "record\n"
 
 
 def test_reading_an_undeclared_file_fails(tmp_path):
@@ -285,6 +296,10 @@ def assert_same_results(cluster: Path, local: Path) -> None:
             a, b = json.loads(path.read_text()), json.loads(theirs[name].read_text())
             for key in TIMES:
                 a.pop(key), b.pop(key)
+            for record in (a, b):  # each input's sidecar hash covers that sidecar's times
+                for entries in record["inputs"].values():
+                    for entry in entries:
+                        entry.pop("sidecar_sha256")
             a["job"].pop("resources"), b["job"].pop("resources")
             assert a == b, name
         else:

@@ -1,4 +1,5 @@
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -100,3 +101,104 @@ def test_a_job_computes_on_a_gpu_only_when_given_one_and_torch_sees_it(caplog, m
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert provenance.compute_device(1).type == "cuda"
     assert provenance.compute_device(0).type == "cpu"  # not given one: never takes it
+
+
+# ------------------------------------------------------------------ inputs checked before use
+
+
+def make_step(tmp_path, rule, inputs, outputs, body=None):
+    """Run a stand-in job of `rule` in `tmp_path`; `body(smk)` writes its outputs."""
+    smk = SimpleNamespace(rule=rule, input=Named(**inputs), output=Named(**outputs),
+                          params=Named(seed=0), wildcards=Named(),
+                          log=Named(log=f"results/tiny/logs/{rule}.log"), threads=1,
+                          resources=Named(), scriptdir=str(tmp_path))
+    with provenance.step(smk, f"{rule}.py"):
+        for path in outputs.values():
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_bytes(f"{rule} wrote {path}".encode() * 100)
+        if body:
+            body(smk)
+    return smk
+
+
+MODEL = "results/tiny/models/skips/seed0/resnet.safetensors"
+TRAJECTORY = "results/tiny/models/skips/seed0/trajectory.safetensors"
+DATA = "results/tiny/data/digits.safetensors"
+
+
+@pytest.fixture
+def trained(tmp_path, monkeypatch):
+    """A folder where rules prepare_data and skips_train have run (stand-ins)."""
+    monkeypatch.chdir(tmp_path)
+    make_step(tmp_path, "prepare_data", {}, {"data": DATA})
+    make_step(tmp_path, "skips_train", {"data": DATA}, {"model": MODEL, "trajectory": TRAJECTORY})
+    return tmp_path
+
+
+def test_a_truncated_input_is_refused_before_loading_naming_file_and_rule(trained):
+    model = trained / MODEL
+    model.write_bytes(model.read_bytes()[:50])  # as a full disk or a killed copy leaves it
+    loaded = []
+    with pytest.raises(provenance.InputCheckError) as err:
+        make_step(trained, "skips_directions",
+                  {"data": DATA, "model": MODEL, "trajectory": TRAJECTORY},
+                  {"directions": "results/tiny/surfaces/skips/directions.safetensors"},
+                  body=lambda smk: loaded.append(True))
+    assert loaded == []  # the body never ran
+    assert err.value.path == MODEL and err.value.rule == "skips_train"
+    message = str(err.value)
+    assert message.startswith(f"input {MODEL} (made by rule skips_train) is not the file its "
+                              "rule wrote (sha256 now ")
+    assert "snakemake --forcerun skips_train" in message
+    assert not (trained / "results/tiny/surfaces/skips/directions.safetensors.prov.json").exists()
+    assert message in (trained / "results/tiny/logs/skips_directions.log").read_text()
+
+
+@pytest.mark.parametrize("damage, problem", [
+    ("no sidecar", "has no provenance sidecar (resnet.safetensors.prov.json)"),
+    ("bad sidecar", "that is not a provenance record"),
+    ("unreadable", "cannot be read"),
+])
+def test_an_input_that_cannot_be_checked_is_refused_naming_it(trained, damage, problem):
+    model, side = trained / MODEL, provenance.sidecar_path(trained / MODEL)
+    if damage == "no sidecar":  # under results/, so not raw data: unaudited
+        side.unlink()
+    elif damage == "bad sidecar":
+        side.write_text(side.read_text()[:40])
+    else:
+        model.unlink()
+        model.mkdir()  # any read fails
+    with pytest.raises(provenance.InputCheckError, match=re.escape(problem)) as err:
+        make_step(trained, "skips_directions", {"model": MODEL}, {"d": "results/tiny/d.npz"})
+    assert err.value.path == MODEL and str(err.value).startswith(f"input {MODEL}")
+    if damage == "unreadable":  # its sidecar still names the rule to rerun
+        assert "(made by rule skips_train) cannot be read" in str(err.value)
+
+
+def test_inputs_record_their_sidecars_and_raw_data_is_only_hashed(trained):
+    (trained / "resources").mkdir()
+    (trained / "resources" / "raw.bin").write_bytes(b"downloaded")
+    make_step(trained, "skips_directions", {"model": MODEL, "raw": "resources/raw.bin"},
+              {"d": "results/tiny/d.npz"})
+    record = json.loads((trained / "results/tiny/d.npz.prov.json").read_text())
+    assert record["format"] == provenance.FORMAT_VERSION == 2
+    (model,), (raw,) = record["inputs"]["model"], record["inputs"]["raw"]
+    assert model["sidecar_sha256"] == provenance.sha256_file(provenance.sidecar_path(MODEL))
+    assert model["sha256"] == provenance.sha256_file(MODEL)
+    assert raw == {"path": "resources/raw.bin", "sha256": provenance.sha256_file(
+        "resources/raw.bin"), "sidecar_sha256": None}
+
+
+def test_figure_metadata_holds_no_times_nor_sidecar_hashes(trained):
+    """Figure bytes must stay the same when an input's step re-runs to identical bytes (its
+    sidecar then differs only in its times)."""
+    smk = SimpleNamespace(rule="plot", input=Named(model=MODEL), output=Named(), params=Named(),
+                          wildcards=Named(), log=Named(), threads=1, resources=Named(),
+                          scriptdir=str(trained))
+    before = provenance.Step(smk, "plot.py").figure_metadata()
+    side = provenance.sidecar_path(MODEL)
+    record = json.loads(side.read_text())
+    record["start"] = record["end"] = "2000-01-01T00:00:00+00:00"
+    side.write_text(json.dumps(record))
+    assert provenance.Step(smk, "plot.py").figure_metadata() == before
+    assert "2000-01-01" not in json.dumps(before)

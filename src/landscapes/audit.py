@@ -12,6 +12,11 @@ their own sidecars, recursively, and checks at every step:
   *code changed*);
 - the sidecar agrees with itself: its params, its seed and the job record `--reproduce` re-runs
   with (else *params*: the sidecar was edited);
+- every input's sidecar is the one the step that read it saw: each input entry records the
+  sha256 of the input's sidecar bytes, so the records form a chain from the raw data to the
+  audited file (else *chain*: an upstream record was rewritten, by hand or by re-running its
+  step alone). Records older than the chain (format 1) are read, and the audit notes that the
+  chain was not checked at them;
 - the current workflow and config would make the file the same way, by Snakemake's detailed
   summary (its public API; nothing runs): some rule still makes it, the same rule, from the
   same set of inputs, with the params Snakemake recorded when it made the file (else
@@ -22,12 +27,19 @@ their own sidecars, recursively, and checks at every step:
   the file), the params of that step are not compared, and the audit says so;
 - an artifact under `results/` without a sidecar is *unaudited*, never taken as valid.
 
-Inputs outside `results/` (downloaded raw data) have no step; their hash is still checked.
-`reproduce` (`landscapes.reproduce`) re-runs steps and compares their bytes.
+Inputs outside `results/` (downloaded raw data) have no step; their hash is still checked. A
+file outside `results/` without a sidecar named on the command line is no pipeline artifact
+and is refused (`AuditError`), as is a folder holding no artifact.
+
+What this proves: that the records agree with the files, with each other and with the
+checkout. The records are unsigned, so someone who rewrites an artifact and every record
+downstream of it consistently passes; `reproduce` (`landscapes.reproduce`, `--reproduce`)
+re-runs steps and compares their bytes, which is what proves a figure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -38,21 +50,20 @@ from pathlib import Path
 import yaml
 
 from landscapes.config import merge
-from landscapes.provenance import SIDECAR_SUFFIX, library_sha256, read_sidecar, sha256_file
+from landscapes.provenance import (RESULTS_DIR, SIDECAR_SUFFIX, library_sha256, sha256_file,
+                                   sidecar_path)
 from landscapes.reproduce import results_dir_of
-
-RESULTS_DIR = "results"
 
 
 class AuditError(RuntimeError):
-    """A request the audit cannot answer (no such file, no workflow root)."""
+    """A request the audit cannot answer (no such file, not an artifact, an empty folder)."""
 
 
 @dataclass
 class Finding:
     """One drifted item: what kind of drift, which file, and a sentence saying what differs."""
 
-    kind: str  # missing, modified, stale, code, params, unaudited, reproduce
+    kind: str  # missing, modified, stale, chain, code, params, unaudited, reproduce
     path: str
     message: str
 
@@ -72,6 +83,8 @@ class Node:
     inputs: list[Node] = field(default_factory=list)
     repeated: bool = False  # already shown earlier in the tree
     reproduction: dict | None = None
+    sidecar_sha256: str | None = None  # of the sidecar's bytes, as the chain records it
+    chain_unchecked: bool = False  # a format-1 record: no input sidecar hashes to compare
 
     def walk(self):
         yield self
@@ -88,6 +101,8 @@ class Audit:
     notes: list[str]
     reproductions: list[dict] = field(default_factory=list)
     params_compared: bool = False  # every step's params, against a config
+    chain_checked: bool = False  # every step's record of its inputs' sidecars
+    deep: bool = False  # every step re-run, not only the last
 
     @property
     def ok(self) -> bool:
@@ -101,6 +116,7 @@ class Audit:
 
 def _node_json(node: Node) -> dict:
     out = {"path": node.path, "role": node.role, "sha256": node.sha256,
+           "sidecar_sha256": node.sidecar_sha256,
            "findings": [asdict(f) for f in node.findings], "repeated": node.repeated}
     if node.step and not node.repeated:
         out["step"] = {k: node.step.get(k) for k in STEP_FIELDS}
@@ -145,31 +161,66 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _in_results(rel_path: str) -> bool:
+    return Path(rel_path).parts[:1] == (RESULTS_DIR,)
+
+
+def load_sidecar(path: Path) -> tuple[bytes | None, dict | None, str | None]:
+    """The bytes of `path`'s sidecar, the record they hold and, if they hold none, why."""
+    side = sidecar_path(path)
+    if not side.is_file():
+        return None, None, None
+    data = side.read_bytes()
+    try:
+        record = json.loads(data)
+    except ValueError as e:
+        return data, None, f"its sidecar {side.name} is not JSON ({e}): truncated or edited"
+    if not isinstance(record, dict):
+        return data, None, f"its sidecar {side.name} is not a provenance record"
+    return data, record, None
+
+
 # ------------------------------------------------------------------ the tree and its checks
 
 
 def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
-               seen: dict[str, Node] | None = None) -> Node:
-    """The provenance tree of one file, each node carrying the drift found at it."""
+               seen: dict[str, Node] | None = None,
+               expected_sidecar: str | None = None) -> Node:
+    """The provenance tree of one file, each node carrying the drift found at it.
+    `expected_sha` and `expected_sidecar`: the hashes of the file and of its sidecar as the
+    step reading it recorded them."""
     seen = {} if seen is None else seen
     if rel_path in seen:
-        node = Node(rel_path, seen[rel_path].role, seen[rel_path].sha256, repeated=True)
+        first = seen[rel_path]
+        node = Node(rel_path, first.role, first.sha256, repeated=True,
+                    sidecar_sha256=first.sidecar_sha256)
         if expected_sha is not None and node.sha256 not in (None, expected_sha):
             node.findings.append(_stale(rel_path, node.sha256, expected_sha))
+        if expected_sidecar is not None and node.sidecar_sha256 != expected_sidecar:
+            node.findings.append(_rewritten(rel_path, node.sidecar_sha256, expected_sidecar,
+                                            (first.step or {}).get("rule")))
         return node
     file = root / rel_path
-    sidecar = read_sidecar(file)
-    in_results = Path(rel_path).parts[:1] == (RESULTS_DIR,)
-    node = Node(rel_path, "artifact" if sidecar else ("unaudited" if in_results else "raw"))
+    side_bytes, sidecar, problem = load_sidecar(file)
+    in_results = _in_results(rel_path)
+    has_sidecar = side_bytes is not None
+    node = Node(rel_path, "artifact" if has_sidecar else ("unaudited" if in_results else "raw"))
     seen[rel_path] = node
     node.sha256 = sha256_file(file) if file.is_file() else None
+    if has_sidecar:
+        node.sidecar_sha256 = hashlib.sha256(side_bytes).hexdigest()
 
     if node.sha256 is None:
         node.findings.append(Finding("missing", rel_path, "file not found"))
     elif expected_sha is not None and node.sha256 != expected_sha:
         node.findings.append(_stale(rel_path, node.sha256, expected_sha))
+    if expected_sidecar is not None and node.sidecar_sha256 != expected_sidecar:
+        node.findings.append(_rewritten(rel_path, node.sidecar_sha256, expected_sidecar,
+                                        (sidecar or {}).get("rule")))
+    if problem:
+        node.findings.append(Finding("modified", rel_path, problem))
     if sidecar is None:
-        if in_results:
+        if in_results and not has_sidecar:
             node.findings.append(Finding("unaudited", rel_path,
                                          f"no provenance sidecar ({Path(rel_path).name}"
                                          f"{SIDECAR_SUFFIX}): its origin cannot be checked"))
@@ -184,9 +235,19 @@ def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
             "corrupted"))
     node.findings += check_record(sidecar, rel_path)
     node.findings += check_code(sidecar, rel_path, root)
+    version = sidecar.get("format")
+    chained = isinstance(version, int) and version >= 2  # records its inputs' sidecars
     for entries in sidecar.get("inputs", {}).values():
         for entry in entries:
-            child = build_tree(entry["path"], root, entry["sha256"], seen)
+            if "sidecar_sha256" not in entry:
+                if chained:  # the field was taken out: that hides a rewritten input record
+                    node.findings.append(Finding(
+                        "chain", rel_path, f"its sidecar (format {version}) records no "
+                        f"sidecar hash for input {entry['path']}: edited"))
+                else:
+                    node.chain_unchecked = True
+            child = build_tree(entry["path"], root, entry["sha256"], seen,
+                               entry.get("sidecar_sha256"))
             node.inputs.append(child)
     return node
 
@@ -194,6 +255,15 @@ def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
 def _stale(rel_path: str, now: str, read_as: str) -> Finding:
     return Finding("stale", rel_path, f"changed since a step that read it ran (sha256 now "
                    f"{now[:12]}, read as {read_as[:12]})")
+
+
+def _rewritten(rel_path: str, now: str | None, read_as: str, rule: str | None) -> Finding:
+    if now is None:
+        return Finding("chain", rel_path, "its sidecar is gone, though a step that read it "
+                       f"recorded one (sidecar sha256 {read_as[:12]})")
+    return Finding("chain", rel_path, f"its sidecar is not the record a step that read it saw "
+                   f"(sidecar sha256 now {now[:12]}, read as {read_as[:12]}): rewritten since, "
+                   f"by hand or by re-running rule {rule} without the steps that read it")
 
 
 def check_code(sidecar: dict, rel_path: str, root: Path) -> list[Finding]:
@@ -450,11 +520,23 @@ def audit_many(targets, root: str | os.PathLike | None = None,
         path = Path(target)
         if path.name.endswith(SIDECAR_SUFFIX):  # a sidecar stands for the file it describes
             path = path.with_name(path.name.removesuffix(SIDECAR_SUFFIX))
-        if not path.exists() and not Path(str(path) + SIDECAR_SUFFIX).exists():
+        has_sidecar = sidecar_path(path).is_file()
+        if not path.exists() and not has_sidecar:
             raise AuditError(f"no such file: {target}")
-        root_dir = workflow_root(path, read_sidecar(path), root)
+        root_dir = workflow_root(path, load_sidecar(path)[1], root)
         rel = _rel(path, root_dir)
+        if not has_sidecar and not _in_results(rel):
+            raise AuditError(f"{target} is not a pipeline artifact: it has no provenance "
+                             f"sidecar ({path.name}{SIDECAR_SUFFIX}) and is not under "
+                             f"{RESULTS_DIR}/ of the workflow root {root_dir}")
         result = Audit(str(root_dir), rel, build_tree(rel, root_dir), [], [])
+        unchained = [n.path for n in _steps(result.tree) if n.chain_unchecked]
+        result.chain_checked = not unchained
+        if unchained:
+            shown = ", ".join(unchained[:3]) + (", ..." if len(unchained) > 3 else "")
+            result.notes.append(f"chain of sidecars not checked at {len(unchained)} step(s) "
+                                f"whose records predate it (format 1; rerun them to record "
+                                f"it): {shown}")
         config = None
         if check_config:
             config = (Path(configfile).resolve() if configfile
@@ -498,6 +580,7 @@ def reproduce_tree(result: Audit, deep: bool, keep: bool, done: dict | None = No
     from landscapes.reproduce import reproduce_step
 
     done = {} if done is None else done
+    result.deep = deep
     results_dir = results_dir_of(result.target)
     nodes = _steps(result.tree)
     for node in nodes if deep else nodes[:1]:
@@ -518,18 +601,25 @@ def reproduce_tree(result: Audit, deep: bool, keep: bool, done: dict | None = No
             node.findings.append(Finding("reproduce", node.path, rep["summary"]))
 
 
-def expand_paths(paths) -> list[str]:
-    """Files named, and every artifact inside folders named (not sidecars, logs, benchmarks)."""
+def expand_paths(paths, root: str | os.PathLike | None = None) -> list[str]:
+    """Files named, and every artifact inside folders named (not sidecars, logs, benchmarks):
+    each file with a sidecar or under results/ (where one without a sidecar is unaudited). A
+    folder with none is an `AuditError`."""
     out = []
     for path in map(Path, paths):
         if not path.is_dir():
             out.append(str(path))
             continue
-        for file in sorted(path.rglob("*")):
-            skip = {"logs", "benchmarks"} & set(file.relative_to(path).parts)
-            if file.is_file() and not skip and not file.name.endswith(SIDECAR_SUFFIX) \
-                    and not file.name.startswith("."):
-                out.append(str(file))
+        files = [file for file in sorted(path.rglob("*")) if file.is_file()
+                 and not {"logs", "benchmarks"} & set(file.relative_to(path).parts)
+                 and not file.name.endswith(SIDECAR_SUFFIX) and not file.name.startswith(".")]
+        found = [str(file) for file in files if sidecar_path(file).is_file()
+                 or _in_results(_rel(file, workflow_root(file, None, root)))]
+        if not found:
+            what = (f"none of its {len(files)} file(s) has a provenance sidecar or lies under "
+                    f"{RESULTS_DIR}/" if files else "it holds no files")
+            raise AuditError(f"{path}: the folder has no artifacts ({what})")
+        out += found
     return out
 
 
@@ -586,11 +676,17 @@ def format_audit(result: Audit) -> str:
     lines += [f"note: {n}" for n in result.notes]
     if result.ok:
         checked = "every hash, script and library module matches"
+        if result.chain_checked:
+            checked += ", every sidecar is the one the steps after it read"
         if result.params_compared:
             checked += ", and Snakemake finds no param changed"
         if result.reproductions:
-            checked += ", and re-running gave identical bytes"
+            checked += (", and re-running " + ("every step" if result.deep else "its step")
+                        + " gave identical bytes")
         lines.append(f"PASS: {checked}")
+        if not result.reproductions:  # what a consistent forgery would still pass
+            lines.append("  (the records are unsigned: this shows they agree, not that the "
+                         "file was made as they say; --reproduce re-runs the step)")
     else:
         lines.append(f"FAIL: {len(result.findings)} drifted item(s):")
         lines += [f"  {f}" for f in result.findings]

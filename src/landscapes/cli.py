@@ -18,9 +18,13 @@ AUDIT_HELP = """Print the provenance tree of an artifact under results/ down to 
 verify every recorded hash against the files on disk, the scripts and library modules against
 the checkout, and, by Snakemake's summary, that the current workflow and config would make
 each file with the same rule, inputs and params (naming the changed config keys when the step
-ran from a clean git commit). Exits 1 naming each drifted item (missing, modified, stale
-input, changed code or params, unaudited file, failed reproduction), 2 on a usage error, 0
-when everything matches."""
+ran from a clean git commit). Each step's record holds the hashes of its inputs' records, so a
+rewritten upstream record is named too. The records are unsigned: a consistent forgery of a
+file and of every record downstream of it passes; --reproduce re-runs the step and compares
+bytes, which is what proves a file. Exits 1 naming each drifted item (missing, modified, stale
+input, rewritten record, changed code or params, unaudited file, failed reproduction), 2 on a
+usage error (no such file, a file that is no pipeline artifact, a folder without artifacts),
+0 when everything matches."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         args.reproduce = True
     try:
         results = audit_module.audit_many(
-            audit_module.expand_paths(args.paths), root=args.root,
+            audit_module.expand_paths(args.paths, root=args.root), root=args.root,
             configfile=args.configfile, check_config=not args.no_config,
             reproduce=args.reproduce, deep=args.deep, keep=args.keep)
     except audit_module.AuditError as e:

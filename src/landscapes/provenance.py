@@ -22,7 +22,10 @@ import tempfile
 from pathlib import Path
 
 SIDECAR_SUFFIX = ".prov.json"
-FORMAT_VERSION = 1
+# 2: each input's entry records `sidecar_sha256`, the hash of the input's sidecar bytes (None
+# for raw data). Format-1 records lack it; audit reads them and says the chain went unchecked.
+FORMAT_VERSION = 2
+RESULTS_DIR = "results"
 LIBRARY_DIR = Path(__file__).resolve().parent
 PACKAGES = ("landscapes", "torch", "numpy", "scipy", "matplotlib", "scikit-learn", "mnist1d",
             "safetensors", "snakemake")
@@ -182,6 +185,79 @@ def read_sidecar(path: str | os.PathLike) -> dict | None:
     return json.loads(side.read_text())
 
 
+def in_results(path: str | os.PathLike) -> bool:
+    """Whether a job's input lies under results/ of the workflow root (the job's folder)."""
+    p = Path(path)
+    if p.is_absolute():
+        with contextlib.suppress(ValueError):
+            p = p.relative_to(Path.cwd())
+    return p.parts[:1] == (RESULTS_DIR,)
+
+
+class InputCheckError(RuntimeError):
+    """An input a job refuses to load, naming the file and the rule its sidecar says made it."""
+
+    def __init__(self, path: str, rule: str | None, problem: str):
+        self.path, self.rule = str(path), rule
+        made = f" (made by rule {rule})" if rule else ""
+        fix = (f"rerun rule {rule} to remake it (snakemake --forcerun {rule} TARGET)" if rule
+               else "rerun the rule that makes it (snakemake --forcerun RULE TARGET)")
+        super().__init__(f"input {path}{made} {problem}; not loaded: {fix}")
+
+
+def _input_sidecar(path: str) -> tuple[bytes | None, dict | None]:
+    """The bytes of an input's sidecar and the record they hold; (None, None) without one."""
+    side = sidecar_path(path)
+    try:
+        data = side.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as e:
+        raise InputCheckError(path, None, f"has a sidecar {side} that cannot be read "
+                              f"({e.strerror or e})") from None
+    try:
+        record = json.loads(data)
+        if not isinstance(record["output"]["sha256"], str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise InputCheckError(path, None, f"has a sidecar {side} that is not a provenance "
+                              "record (truncated or edited)") from None
+    return data, record
+
+
+def check_input(path: str) -> dict:
+    """An input's record entry {path, sha256, sidecar_sha256}, once its bytes are known to be
+    what its sidecar says its rule wrote. Raises `InputCheckError`."""
+    try:
+        sha = sha256_file(path)
+    except OSError as e:
+        try:  # name the rule to rerun if the sidecar says it
+            rule = _input_sidecar(path)[1]["rule"]
+        except (InputCheckError, TypeError, KeyError):
+            rule = None
+        raise InputCheckError(path, rule, f"cannot be read ({e.strerror or e})") from None
+    return checked_entry(path, sha)
+
+
+def checked_entry(path: str, sha: str) -> dict:
+    """The check alone, for an input already hashed (`sha`): the job hashes every input for
+    its record anyway, so checking costs only reading the input's (small) sidecar."""
+    side_bytes, record = _input_sidecar(path)
+    if record is None:
+        if in_results(path):
+            raise InputCheckError(path, None, f"has no provenance sidecar "
+                                  f"({Path(path).name}{SIDECAR_SUFFIX}), so what made it "
+                                  "cannot be checked")
+        return {"path": path, "sha256": sha, "sidecar_sha256": None}  # raw data
+    recorded = record["output"]["sha256"]
+    if sha != recorded:
+        raise InputCheckError(path, record.get("rule"), f"is not the file its rule wrote "
+                              f"(sha256 now {sha[:12]}, its sidecar records {recorded[:12]}): "
+                              "truncated, edited or overwritten since")
+    return {"path": path, "sha256": sha,
+            "sidecar_sha256": hashlib.sha256(side_bytes).hexdigest()}
+
+
 class Step:
     """What a running job knows about itself; filled by `step`."""
 
@@ -192,13 +268,14 @@ class Step:
         self.params = to_jsonable(dict(smk.params.items()))
         self.seed = self.params.get("seed")
         self.wildcards = to_jsonable(dict(smk.wildcards.items()))
-        self.inputs = {name: [{"path": p, "sha256": sha256_file(p)} for p in paths]
+        self.inputs = {name: [check_input(p) for p in paths]  # before the body loads any
                        for name, paths in named(smk.input).items()}
         self.outputs = named(smk.output)
         self.device = compute_device(int(dict(smk.resources.items()).get("gpu", 0) or 0))
 
     def figure_metadata(self) -> dict[str, str]:
-        """Provenance fields embedded in figure files: no times, so bytes stay reproducible."""
+        """Provenance fields embedded in figure files: no times, so bytes stay reproducible
+        (nor the inputs' sidecar hashes, which hash their times)."""
         return {
             "rule": self.rule,
             "script": self.script,
@@ -254,13 +331,16 @@ def step(smk, caller_file: str):
     """Run a pipeline script's body with provenance: `with step(snakemake, __file__) as s:`."""
     start = now()
     handler = _log_to(list(smk.log))
-    s = Step(smk, script_path(smk, caller_file))
-    configure_runtime(smk.threads, s.seed if isinstance(s.seed, int) else None)
-    log.info("rule %s started: params %s", s.rule, json.dumps(s.params, sort_keys=True))
     try:
+        s = Step(smk, script_path(smk, caller_file))  # checks the inputs
+        configure_runtime(smk.threads, s.seed if isinstance(s.seed, int) else None)
+        log.info("rule %s started: params %s", s.rule, json.dumps(s.params, sort_keys=True))
         yield s
+    except InputCheckError as e:
+        log.error("rule %s refused an input: %s", smk.rule, e)
+        raise
     except Exception:
-        log.exception("rule %s failed", s.rule)
+        log.exception("rule %s failed", smk.rule)
         raise
     finally:
         if handler:

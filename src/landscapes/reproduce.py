@@ -9,9 +9,10 @@ Snakemake does, with the same thread settings and the checkout's `src/` on the p
 compares every output with the recorded hash. Where bytes differ and both files hold arrays
 (npz, safetensors), it reports the largest numeric difference.
 
-The inputs' own sidecars are copied with them (a claims table is stamped with when its inputs
-were made). Raw data outside the DAG (the `resources/` folder of downloaded datasets) is linked
-in, not copied; nothing else of the workflow is visible to the script.
+The inputs' own sidecars are copied with them: the step checks each input against its sidecar
+before loading it, and a claims table is stamped with when its inputs were made. Raw data
+outside the DAG (the `resources/` folder of downloaded datasets) is linked in, not copied;
+nothing else of the workflow is visible to the script.
 
 A sidecar is a file anyone can edit, so nothing it names is run or written as it stands: the
 script is the one the recorded rule has in the workflow's own rule files (`rule_files`), and
@@ -366,7 +367,7 @@ def _stage(record: dict, root: Path, scratch: Path, script: Path) -> str | None:
             dst = scratch / entry["path"]
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
-            side = sidecar_path(src)  # a table's stamp reads when its inputs were made
+            side = sidecar_path(src)  # the step checks its inputs against them
             if side.is_file():
                 shutil.copyfile(side, sidecar_path(dst))
     dst = scratch / script.relative_to(root)
