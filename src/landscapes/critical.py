@@ -37,6 +37,7 @@ from landscapes.hessian import (
     hvp_fn,
     lanczos,
 )
+from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         raise ValueError(f"unknown second-order method '{method}'; allowed: {', '.join(METHODS)}")
     theta = theta0.detach().clone()
     hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, damping=float("nan"))])
+    progress = Progress(epochs, f"{name} {method} epochs")
     for epoch in range(first_epoch + 1, first_epoch + epochs + 1):
         loss, g = gradient(loss_fn, theta)
         if method == "sfn_krylov":
@@ -222,6 +224,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s", name,
                  method, epoch, hist.rows[-1]["loss"], hist.rows[-1]["error"],
                  hist.rows[-1]["grad_norm"], hist.rows[-1]["lambda_min"], chosen)
+        progress.step()
     return hist, theta
 
 
@@ -290,6 +293,7 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
     """Run the finder from every start; keep every end point's description (the cutoff is
     applied by whoever reads them, so rejected points stay visible)."""
     rows = []
+    progress = Progress(len(starts), "critical-point searches")
     for k, theta0 in enumerate(starts):
         s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
                                 hessian_fn=problem.hessian_fn)
@@ -301,6 +305,7 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
                  " |Hg|/(|g||H|) %.1e", k + 1, len(starts),
                  labels[k] if labels is not None else k, s.stop, s.iterations, d["loss"],
                  d["error"], d["grad_norm"], d["index"], d["gradient_curvature"])
+        progress.step()
     out = {key: np.array([r[key] for r in rows]) for key in
            ("loss", "error", "grad_norm", "index", "gradient_curvature", "iterations", "stop",
             "start_error")}

@@ -22,6 +22,7 @@ from torch import nn
 
 from landscapes.data import Dataset
 from landscapes.params import loss_and_accuracy
+from landscapes.progress import Progress
 from landscapes.train import DivergedError, TrainConfig, init_model
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
     x, y = data.x_train.flatten(1), data.y_train
     n, e = len(y), ens.size
     history = []
+    progress = Progress(cfg.epochs, f"{name} epochs")
     for epoch in range(1, cfg.epochs + 1):
         lr = lr_at(cfg, epoch)
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (E, n)
@@ -170,6 +172,7 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
         log.info("%s epoch %d/%d: batch loss mean %.4f (min %.4f, max %.4f)", name, epoch,
                  cfg.epochs, (running / n).mean().item(), (running / n).min().item(),
                  (running / n).max().item())
+        progress.step()
     for p in params:
         p.requires_grad_(False)
     return history

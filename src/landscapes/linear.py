@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, hessian
 
+from landscapes.progress import Progress
+
 # ---------------------------------------------------------------- data
 
 
@@ -101,12 +103,14 @@ def weight_slice_grid(model: Net231, x, y, u: np.ndarray, w: np.ndarray,
     params = {k: p.detach() for k, p in model.named_parameters()}
     U, Wg = np.meshgrid(u, w, indexing="xy")
     out = np.empty(U.shape)
+    progress = Progress(out.size, "weight-slice points")
     for idx in np.ndindex(U.shape):
         wt = params["w.weight"].clone()
         wt[coords[0]] = U[idx]
         wt[coords[1]] = Wg[idx]
         pred = functional_call(model, {**params, "w.weight": wt}, (x,))
         out[idx] = mse(pred, y).item()
+        progress.step()
     return out
 
 
@@ -200,6 +204,7 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
     """
     ws = [w.clone().requires_grad_(True) for w in weights]
     losses, strengths, at = [], [], []
+    progress = Progress(steps, "gradient descent steps")
     for t in range(steps + 1):
         total = ws[0]
         for w in ws[1:]:
@@ -217,6 +222,7 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
         with torch.no_grad():
             for w, g in zip(ws, grads):
                 w -= lr * g
+        progress.step()
     strengths = np.stack(strengths, 1) if strengths else np.zeros((len(per_net), 0, 0))
     return np.array(at), np.stack(losses, 1), strengths
 
