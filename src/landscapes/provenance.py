@@ -24,7 +24,7 @@ SIDECAR_SUFFIX = ".prov.json"
 FORMAT_VERSION = 1
 LIBRARY_DIR = Path(__file__).resolve().parent
 PACKAGES = ("landscapes", "torch", "numpy", "scipy", "matplotlib", "scikit-learn", "mnist1d",
-            "safetensors", "snakemake")
+            "safetensors", "plotly", "snakemake")
 
 log = logging.getLogger("landscapes")
 
