@@ -182,7 +182,7 @@ def figure(panels: list[Panel], title: str, max_points: int = MAX_POINTS):
                                    "zaxis_title": _label(p.height), "aspectmode": "cube",
                                    "camera": {"eye": {"x": -1.4, "y": -1.4, "z": 1.0}}}})
     fig.update_layout(template="plotly_white", title={"text": title},
-                      height=560 * rows, margin={"l": 10, "r": 10, "t": 70, "b": 10})
+                      height=560 * rows, margin={"l": 50, "r": 10, "t": 70, "b": 10})
     return fig
 
 
