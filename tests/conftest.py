@@ -9,7 +9,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the workflow needs of a checkout (results and the venv stay behind).
-TREE = ("Snakefile", "workflow", "profiles", "scripts", "src", "config", "envs", "pyproject.toml", "tests")
+TREE = ("Snakefile", "workflow", "profiles", "scripts", "src", "config", "envs", "pyproject.toml",
+        "tests")
 
 
 def copy_repository(dest: Path) -> Path:

@@ -4,6 +4,7 @@ import torch
 
 from landscapes import train
 from landscapes.data import Dataset
+from landscapes.progress import Progress
 from landscapes.provenance import step
 from landscapes.store import save_csv, save_tensors
 
@@ -13,7 +14,7 @@ with step(snakemake, __file__), train.divergence_hint("lower saddles.train.lr"):
     cfg = train.TrainConfig.from_config({**p.train, "trajectory_every": 1,
                                          "weight_decay": p.weight_decay})
     params, rows = [], []
-    for run in range(p.n_runs):
+    for run in Progress.over(range(p.n_runs), "saddles training runs"):
         seed = p.seed * p.n_runs + run  # replicate seeds share no run
         model = train.init_model(p.model, data, seed)
         result = train.train(model, data, cfg, seed, name=f"saddles_train run {run}")

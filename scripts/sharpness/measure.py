@@ -5,6 +5,7 @@ import logging
 from landscapes import train
 from landscapes.data import Dataset
 from landscapes.params import evaluate
+from landscapes.progress import Progress
 from landscapes.provenance import step
 from landscapes.sharpness import model_sharpness
 from landscapes.store import save_json
@@ -22,14 +23,14 @@ with step(snakemake, __file__), train.divergence_hint(
                                      chunk=train.METRICS_CHUNK)
     test_loss, test_acc = evaluate(model, data.x_test, data.y_test, chunk=train.METRICS_CHUNK)
     results = []
-    for eps in p.metric["eps"]:
-        for dim in (None, p.metric["subspace_dim"]):
-            r = model_sharpness(model, data.x_train, data.y_train, eps, dim, seed=p.seed,
-                                maxiter=p.metric["maxiter"],
-                                name=f"sharpness_measure {w.net} batch {w.batch} wd {w.wd} "
-                                     f"seed {w.seed}")
-            log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
-            results.append(r.as_dict())
+    boxes = [(eps, dim) for eps in p.metric["eps"] for dim in (None, p.metric["subspace_dim"])]
+    for eps, dim in Progress.over(boxes, "sharpness measurements"):
+        r = model_sharpness(model, data.x_train, data.y_train, eps, dim, seed=p.seed,
+                            maxiter=p.metric["maxiter"],
+                            name=f"sharpness_measure {w.net} batch {w.batch} wd {w.wd} "
+                                 f"seed {w.seed}")
+        log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
+        results.append(r.as_dict())
     save_json(snakemake.output[0], {
         **dict(p.run), "seed": p.seed, "train_loss": train_loss, "train_acc": train_acc,
         "test_loss": test_loss, "test_acc": test_acc, "bn_mode": "eval (running statistics)",

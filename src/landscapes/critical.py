@@ -38,6 +38,7 @@ from landscapes.hessian import (
     lanczos,
 )
 from landscapes.train import check_finite
+from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
     run = f"{name} {method}"
     hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, name=run,
                                     damping=float("nan"))])
+    progress = Progress(epochs, f"{name} {method} epochs")
     for epoch in range(first_epoch + 1, first_epoch + epochs + 1):
         loss, g = gradient(loss_fn, theta)
         if method == "sfn_krylov":
@@ -247,6 +249,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s", name,
                  method, epoch, hist.rows[-1]["loss"], hist.rows[-1]["error"],
                  hist.rows[-1]["grad_norm"], hist.rows[-1]["lambda_min"], chosen)
+        progress.step()
     return hist, theta
 
 
@@ -316,6 +319,7 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
     """Run the finder from every start; keep every end point's description (the cutoff is
     applied by whoever reads them, so rejected points stay visible)."""
     rows = []
+    progress = Progress(len(starts), "critical-point searches")
     for k, theta0 in enumerate(starts):
         label = f"{name}, start {k + 1} of {len(starts)}" + (
             f" ({labels[k]})" if labels is not None else "")
@@ -330,6 +334,7 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
                  " |Hg|/(|g||H|) %.1e", k + 1, len(starts),
                  labels[k] if labels is not None else k, s.stop, s.iterations, d["loss"],
                  d["error"], d["grad_norm"], d["index"], d["gradient_curvature"])
+        progress.step()
     out = {key: np.array([r[key] for r in rows]) for key in
            ("loss", "error", "grad_norm", "index", "gradient_curvature", "iterations", "stop",
             "start_error")}

@@ -22,6 +22,7 @@ from torch import nn
 from landscapes.data import Dataset
 from landscapes.params import loss_and_accuracy
 from landscapes.train import TrainConfig, check_blowup, check_finite, init_model
+from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
     history = []
     nets = [f"the net with seed {s}" for s in ens.seeds]
     initial = None  # each net's first batch loss, before any step
+    progress = Progress(cfg.epochs, f"{name} epochs")
     for epoch in range(1, cfg.epochs + 1):
         lr = lr_at(cfg, epoch)
         perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (E, n)
@@ -176,6 +178,7 @@ def train_ensemble(ens: Ensemble, data: Dataset, cfg: TrainConfig,
         log.info("%s epoch %d/%d: batch loss mean %.4f (min %.4f, max %.4f)", name, epoch,
                  cfg.epochs, (running / n).mean().item(), (running / n).min().item(),
                  (running / n).max().item())
+        progress.step()
     for p in params:
         p.requires_grad_(False)
     return history

@@ -23,6 +23,7 @@ from torch import nn
 from torch.func import functional_call, hessian
 
 from landscapes.train import check_finite
+from landscapes.progress import Progress
 
 # ---------------------------------------------------------------- data
 
@@ -107,12 +108,14 @@ def weight_slice_grid(model: Net231, x, y, u: np.ndarray, w: np.ndarray,
     params = {k: p.detach() for k, p in model.named_parameters()}
     U, Wg = np.meshgrid(u, w, indexing="xy")
     out = np.empty(U.shape)
+    progress = Progress(out.size, "weight-slice points")
     for idx in np.ndindex(U.shape):
         wt = params["w.weight"].clone()
         wt[coords[0]] = U[idx]
         wt[coords[1]] = Wg[idx]
         pred = functional_call(model, {**params, "w.weight": wt}, (x,))
         out[idx] = mse(pred, y).item()
+        progress.step()
     return out
 
 
@@ -209,6 +212,7 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
     ws = [w.clone().requires_grad_(True) for w in weights]
     labels = labels or [f"net {i}" for i in range(len(ws[0]))]
     losses, strengths, at = [], [], []
+    progress = Progress(steps, "gradient descent steps")
     for t in range(steps + 1):
         total = ws[0]
         for w in ws[1:]:
@@ -227,6 +231,7 @@ def gradient_descent(weights: list[torch.Tensor], x, y, lr: float, steps: int, r
         with torch.no_grad():
             for w, g in zip(ws, grads):
                 w -= lr * g
+        progress.step()
     strengths = np.stack(strengths, 1) if strengths else np.zeros((len(per_net), 0, 0))
     return np.array(at), np.stack(losses, 1), strengths
 

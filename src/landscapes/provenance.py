@@ -28,7 +28,7 @@ FORMAT_VERSION = 2
 RESULTS_DIR = "results"
 LIBRARY_DIR = Path(__file__).resolve().parent
 PACKAGES = ("landscapes", "torch", "numpy", "scipy", "matplotlib", "scikit-learn", "mnist1d",
-            "safetensors", "snakemake")
+            "safetensors", "plotly", "snakemake")
 
 log = logging.getLogger("landscapes")
 

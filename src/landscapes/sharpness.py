@@ -36,6 +36,7 @@ from landscapes.models import MLP
 from landscapes.names import phi_column, phi_key
 from landscapes.params import FlatModel, evaluate, vector
 from landscapes.train import METRICS_CHUNK, check_finite
+from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -270,12 +271,14 @@ def interpolation_curve(model: nn.Module, state_a: dict[str, torch.Tensor],
     """
     model = copy.deepcopy(model)
     rows = []
+    progress = Progress(len(alphas), "interpolation points")
     for alpha in alphas:
         model.load_state_dict(interpolate_state(state_a, state_b, float(alpha)))
         rows.append((*evaluate(model, x_train, y_train, chunk=METRICS_CHUNK),
                      *evaluate(model, x_test, y_test, chunk=METRICS_CHUNK)))
         check_finite([rows[-1][0], rows[-1][2]], f"{name} diverged at alpha = {alpha:.4g}",
                      ["the training set", "the test set"])
+        progress.step()
     r = np.array(rows, dtype=np.float64)
     return {"alphas": np.asarray(alphas, dtype=np.float64), "train_loss": r[:, 0],
             "train_acc": r[:, 1], "test_loss": r[:, 2], "test_acc": r[:, 3]}
@@ -367,7 +370,7 @@ def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points
     alphas = np.linspace(-extent, extent, n_points)
     rows = [(*evaluate(model, x_train, y_train, theta + float(a) * d),
              *evaluate(model, x_test, y_test, theta + float(a) * d))
-            for a in alphas]
+            for a in Progress.over(alphas, "slice points")]
     r = np.array(rows, dtype=np.float64)
     for split, col in (("training", 0), ("test", 2)):
         check_finite(r[:, col], f"{name} diverged", [f"a = {a:.4g}" for a in alphas],
@@ -397,6 +400,7 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     with torch.no_grad():
         reference = model.eval()(x)
     rows = []
+    progress = Progress(len(factors), "rescaled nets")
     for a in factors:
         scaled = rescale_relu_layer(model, layer, float(a)).eval()
         with torch.no_grad():
@@ -408,6 +412,7 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                  (out - reference).abs().max().item(), r.f0, r.phi, lam)
         rows.append(((out - reference).abs().max().item(), r.f0, r.phi, lam,
                      float(r.converged)))
+        progress.step()
     v = np.array(rows, dtype=np.float64)
     return {"factors": np.asarray(factors, dtype=np.float64), "max_output_change": v[:, 0],
             "train_loss": v[:, 1], "phi": v[:, 2], "lambda_max": v[:, 3],

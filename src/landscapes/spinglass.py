@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from landscapes.train import check_finite
+from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def descend(s: torch.Tensor, w: torch.Tensor, lr: float, tol: float, max_steps: 
     w = w.clone()
     active = torch.ones(len(w), dtype=torch.bool)
     steps = torch.full((len(w),), max_steps, dtype=torch.int64)
+    progress = Progress(max_steps, f"{name} steps (at most)")
     for t in range(max_steps + 1):
         idx = active.nonzero().squeeze(1)
         if len(idx) == 0:
@@ -95,6 +97,7 @@ def descend(s: torch.Tensor, w: torch.Tensor, lr: float, tol: float, max_steps: 
             break
         keep = idx[~done]
         w[keep] = project(w[keep] - lr * g[~done])
+        progress.step()
         if t % 100 == 0:
             log.info("%s step %d: %d of %d starts still descending", name, t, len(keep), len(w))
     energy, g = energy_and_grad(s, w)

@@ -32,6 +32,7 @@ from torch import fx, nn
 from torch.func import functional_call, vmap
 
 from landscapes.params import Layout, loss_and_accuracy, vector
+from landscapes.progress import Progress
 from landscapes.store import load_npz, save_npz
 from landscapes.train import check_finite
 
@@ -297,11 +298,13 @@ class Evaluator:
                              f"{len(self.directions)} directions")
         was_training = self.model.training
         losses, accs = np.empty(len(coords)), np.empty(len(coords))
+        progress = Progress(len(coords), "surface points")
         try:
             with _no_nan_fill():
                 for s in range(0, len(coords), self.points_per_pass):
                     block = slice(s, s + self.points_per_pass)
                     losses[block], accs[block] = self._evaluate_block(coords[block], x, y)
+                    progress.step(len(coords[block]))
         finally:
             self.model.train(was_training)
         return losses, accs
@@ -420,6 +423,7 @@ def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: G
     x, y = x.to(device), y.to(device)
     coords = grid.coordinates(start, stop)
     lo, hi = np.empty(len(coords)), np.empty(len(coords))
+    progress = Progress(len(coords), "Hessian points")
     for i, c in enumerate(coords):
         theta = flat.theta0 + torch.as_tensor(c).to(flat.theta0) @ directions
         matvec = hessian_matvec(flat, theta, x, y, chunk)
@@ -429,6 +433,7 @@ def extreme_eigenvalues_tile(model: nn.Module, directions: torch.Tensor, grid: G
                      ["lambda_min", "lambda_max"], quantity="Hessian eigenvalue")
         log.info("point %d/%d at %s: lambda_min %.4g, lambda_max %.4g", i + 1, len(coords),
                  np.round(c, 3).tolist(), lo[i], hi[i])
+        progress.step()
     shape = (stop - start, *grid.shape[1:])
     return Surface(grid, {"lambda_min": lo.reshape(shape), "lambda_max": hi.reshape(shape)},
                    start, stop)

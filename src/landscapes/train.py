@@ -20,6 +20,7 @@ from torch import nn
 from landscapes import models
 from landscapes.data import Dataset
 from landscapes.params import evaluate, vector
+from landscapes.progress import Progress
 from landscapes.store import load_tensors, save_tensors
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         traj_epochs.append(0)
     run = f"run '{name}' (seed {seed})"
     initial = None  # the first batch's loss, before any step
+    progress = Progress(cfg.epochs, f"{name} epochs")
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen)
@@ -197,6 +199,7 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         if cfg.trajectory_every and epoch % cfg.trajectory_every == 0:
             trajectory.append(vector(model).cpu())
             traj_epochs.append(epoch)
+        progress.step()
     return TrainResult(metrics, trajectory, traj_epochs)
 
 

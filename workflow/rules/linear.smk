@@ -1,10 +1,13 @@
 # The deep linear network example: convexity in effective weights, the saddle at the origin,
 # the role of the activation, and permutation symmetry. One folder per replicate seed.
 
+from landscapes.viewers import LINEAR_GRIDS
+
 LINEAR = config["linear"]
 
 
 LINEAR_OUT = partial(seed_path, "linear")
+LINEAR_GRID_NAMES = [key for key, _, _ in LINEAR_GRIDS]  # the 2D loss grids of surfaces.npz
 
 
 LINEAR_SEED = seeds_of("linear")[0]  # the figures draw the first replicate
@@ -44,6 +47,37 @@ rule linear_surfaces:
         CONDA_ENV
     script:
         "../../scripts/linear/surfaces.py"
+
+
+# The loss grids also for viewers: VTK structured grids (ParaView) and one interactive page
+# in the report.
+rule linear_viewer:
+    input:
+        rules.linear_surfaces.output[0],
+    output:
+        vts=expand(LINEAR_OUT("surfaces", "surfaces_{grid}.vts"), grid=LINEAR_GRID_NAMES,
+                   allow_missing=True),
+        html=report(
+            LINEAR_OUT("surfaces", "surfaces.html"),
+            caption="../report/viewers/linear.rst",
+            category=EXPERIMENTS["linear"].category,
+            subcategory="Interactive surfaces",
+            labels={"grids": "loss grids of (a) and (b)", "seed": "{seed}"},
+        ),
+    log:
+        log_of("linear_viewer", "_seed{seed}"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/linear/viewer.py"
+
+
+FIGURES.extend(expand(LINEAR_OUT("surfaces", "surfaces{part}", "{s}"), s=seeds_of("linear"),
+                      part=[".html", *(f"_{g}.vts" for g in LINEAR_GRID_NAMES)]))
 
 
 rule linear_train_mlp:

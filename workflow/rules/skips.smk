@@ -246,3 +246,35 @@ rule skips_hessian:
         CONDA_ENV
     script:
         "../../scripts/skips/gather.py"
+
+
+# Every 2D surface also for viewers: a VTK structured grid (ParaView) and an interactive page
+# in the report.
+rule skips_viewer:
+    input:
+        rules.skips_surface.output[0],
+    output:
+        vts=SKIPS_OUT("surfaces", "{skips_model}/{plane}.vts"),
+        html=report(
+            SKIPS_OUT("surfaces", "{skips_model}/{plane}.html"),
+            caption="../report/viewers/skips.rst",
+            category=EXPERIMENTS["skips"].category,
+            subcategory="Interactive surfaces",
+            labels={"model": "{skips_model}", "plane": "{plane}", "seed": "{seed}"},
+        ),
+    wildcard_constraints:
+        plane="random|pca",
+    log:
+        log_of("skips_viewer", "_seed{seed}_{skips_model}_{plane}"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/skips/viewer.py"
+
+
+FIGURES.extend(expand(SKIPS_OUT("surfaces", "{m}/{p}.{ext}", "{s}"), s=seeds_of("skips"),
+                      m=SKIPS_MODELS, p=("random", "pca"), ext=("vts", "html")))
