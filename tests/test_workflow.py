@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import copy_repository
 from landscapes import claims
@@ -131,3 +132,11 @@ def test_documented_recovery_after_a_kill_gives_the_same_bytes(tiny_run, tmp_pat
         if rel.parts[2] in ("logs", "benchmarks") or path.name.endswith(".prov.json"):
             continue  # times differ between any two runs
         assert path.read_bytes() == (tiny_run / rel).read_bytes(), f"{rel} differs"
+
+
+def test_plain_snakemake_uses_the_default_profile(tmp_path):
+    """From the repository root, no --workflow-profile: Snakemake finds profiles/default."""
+    out = snakemake("-n", "--configfile", "config/tiny.yaml")
+    assert "Using workflow specific profile profiles/default" in out.stdout + out.stderr
+    profile = yaml.safe_load((ROOT / "profiles/default/config.yaml").read_text())
+    assert profile["rerun-incomplete"] is True  # what the README's recovery after a kill needs
