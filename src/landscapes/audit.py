@@ -162,7 +162,7 @@ def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
     in_results = Path(rel_path).parts[:1] == (RESULTS_DIR,)
     node = Node(rel_path, "artifact" if sidecar else ("unaudited" if in_results else "raw"))
     seen[rel_path] = node
-    node.sha256 = sha256_file(file) if file.is_file() else None
+    node.sha256 = sha256_file(file) if file.exists() else None  # a folder too
 
     if node.sha256 is None:
         node.findings.append(Finding("missing", rel_path, "file not found"))
