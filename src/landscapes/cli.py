@@ -263,6 +263,9 @@ def surface(args) -> int:
     from landscapes.user import UserModelError
 
     try:
+        if not (CHECKOUT / "Snakefile").is_file():
+            raise UsageError(f"no workflow at {CHECKOUT}: the command runs the checkout's "
+                             "Snakefile (install the package editable, pip install -e .)")
         only = USER_FIGURES if args.only is None else tuple(args.only.split(","))
         unknown = [f for f in only if f not in USER_FIGURES]
         if unknown:

@@ -5,7 +5,8 @@ Offline: `digits` (scikit-learn's bundled 8x8 handwritten digits, images) and `m
 downloaded into a resources folder on first use: `mnist`, `fashion_mnist`, `cifar10`. From a
 user's files (`path`): `npz` (arrays `x` and `y`, optionally `x_test` and `y_test`; integer
 inputs are pixels, scaled by 1/255) and `image_folder` (one subfolder of images per class, as
-torchvision's ImageFolder reads it; labels in sorted folder order).
+torchvision's ImageFolder reads it; labels in sorted folder order). Without a test split of its
+own, a seeded fifth of the samples is held out for testing.
 """
 
 from __future__ import annotations
@@ -151,14 +152,20 @@ def _shuffled(x, y, k, seed):
 
 
 def _from_arrays(x, y, x_test, y_test, n_train, n_test, seed, where):
-    """Train and test splits of user arrays: the given test split, or a seeded split of x."""
+    """Train and test splits of user arrays: the given test split, or a seeded split of x
+    (a fifth held out unless n_test says otherwise)."""
     if x_test is None:
+        if n_test is None:
+            n_test = max(1, len(y) // 5) if n_train is None else len(y) - n_train
         tr, te = _split(len(y), n_train, n_test, seed)
         x_test, y_test, x, y = x[te], y[te], x[tr], y[tr]
         n_train = n_test = None
     for key, n, have in (("n_train", n_train, len(y)), ("n_test", n_test, len(y_test))):
         if n is not None and n > have:
             raise ValueError(f"{where}: {key} = {n} exceeds the {have} samples there")
+    if not len(y) or not len(y_test):
+        raise ValueError(f"{where}: the training and the test split each need samples "
+                         f"({len(y)} and {len(y_test)} here)")
     x, y = _shuffled(x, y, n_train, seed)
     x_test, y_test = _shuffled(x_test, y_test, n_test, seed + 1)
     n_classes = int(max(y.max(), y_test.max())) + 1
