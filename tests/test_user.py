@@ -293,7 +293,8 @@ def test_the_command_runs_one_checkpoint_without_a_config(files, tmp_path):
         "--model", f"{files / 'net.py'}:build", "--checkpoint", str(files / "r18.pt"),
         "--data", str(files / "folder"), "--name", "r18", "--n-test", "16", "--grid", "3",
         "--slice-points", "5", "--hessian-grid", "2", "--lanczos-steps", "2",
-        "--hessian-samples", "8", "--sharpness-spaces", "subspace", "--subspace-dim", "2",
+        "--hessian-samples", "8", "--eps", "1e-3", "--sharpness-spaces", "subspace",
+        "--subspace-dim", "2", "--tiles", "1",
         "--sharpness-iterations", "1", "--sharpness-samples", "8", "--cores", "2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = tmp_path / "results" / "user"

@@ -140,6 +140,8 @@ def add_surface_parser(sub) -> None:
                    help="Lanczos steps per Hessian map point and per spectrum probe")
     s.add_argument("--hessian-samples", type=int, default=128,
                    help="training samples in the Hessian's loss (0: all)")
+    s.add_argument("--eps", default="1e-3,5e-4", metavar="EPS",
+                   help="comma-separated box sizes of Keskar's sharpness")
     s.add_argument("--sharpness-spaces", default="full,subspace", metavar="SPACES",
                    help="Keskar's sharpness in the full space and/or a random subspace")
     s.add_argument("--subspace-dim", type=int, default=100,
@@ -191,6 +193,13 @@ def data_spec(data: str, args) -> dict:
     return spec
 
 
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{option} {text}: comma-separated numbers expected") from None
+
+
 def _absolute_model(ref: str) -> str:
     module, sep, fn = ref.rpartition(":")
     return f"{Path(module).resolve()}:{fn}" if sep and module.endswith(".py") else ref
@@ -227,7 +236,8 @@ def surface_overlay(args) -> dict:
                     "n_samples": args.hessian_samples or None},
         "spectrum": {"lanczos_steps": args.lanczos_steps,
                      "n_samples": args.hessian_samples or None},
-        "sharpness": {"spaces": args.sharpness_spaces.split(","),
+        "sharpness": {"eps": _numbers(args.eps, "--eps"),
+                      "spaces": args.sharpness_spaces.split(","),
                       "subspace_dim": args.subspace_dim,
                       "maxiter": args.sharpness_iterations,
                       "n_samples": args.sharpness_samples or None},
