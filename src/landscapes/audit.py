@@ -206,7 +206,7 @@ def build_tree(rel_path: str, root: Path, expected_sha: str | None = None,
     has_sidecar = side_bytes is not None
     node = Node(rel_path, "artifact" if has_sidecar else ("unaudited" if in_results else "raw"))
     seen[rel_path] = node
-    node.sha256 = sha256_file(file) if file.is_file() else None
+    node.sha256 = sha256_file(file) if file.exists() else None  # a folder too
     if has_sidecar:
         node.sidecar_sha256 = hashlib.sha256(side_bytes).hexdigest()
 

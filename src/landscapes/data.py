@@ -2,7 +2,11 @@
 
 Offline: `digits` (scikit-learn's bundled 8x8 handwritten digits, images) and `mnist1d`
 (MNIST-1D generated locally by the `mnist1d` package, 40 features). Through torchvision,
-downloaded into a resources folder on first use: `mnist`, `fashion_mnist`, `cifar10`.
+downloaded into a resources folder on first use: `mnist`, `fashion_mnist`, `cifar10`. From a
+user's files (`path`): `npz` (arrays `x` and `y`, optionally `x_test` and `y_test`; integer
+inputs are pixels, scaled by 1/255) and `image_folder` (one subfolder of images per class, as
+torchvision's ImageFolder reads it; labels in sorted folder order). Without a test split of its
+own, a seeded fifth of the samples is held out for testing.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ log = logging.getLogger(__name__)
 
 OFFLINE = ("digits", "mnist1d")
 TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-SOURCES = OFFLINE + tuple(TORCHVISION)
+FILES = ("npz", "image_folder")  # sources read from a user's `path`
+SOURCES = OFFLINE + tuple(TORCHVISION) + FILES
 
 # Files torchvision expects under <root>/, named so an offline user knows what to put where.
 EXPECTED_FILES = {
@@ -139,6 +144,101 @@ def _torchvision(name, root, n_train, n_test, seed):
     return (*out, 10)
 
 
+def _shuffled(x, y, k, seed):
+    """`k` samples (all for None) in a seeded random order: a user's file may be sorted by
+    class, and measurements on a subset take its first samples."""
+    idx = torch.from_numpy(np.random.default_rng(seed).permutation(len(y))[:k])
+    return x[idx].contiguous(), y[idx].contiguous()
+
+
+def _from_arrays(x, y, x_test, y_test, n_train, n_test, seed, where):
+    """Train and test splits of user arrays: the given test split, or a seeded split of x
+    (a fifth held out unless n_test says otherwise)."""
+    if x_test is None:
+        if n_test is None:
+            n_test = max(1, len(y) // 5) if n_train is None else len(y) - n_train
+        tr, te = _split(len(y), n_train, n_test, seed)
+        x_test, y_test, x, y = x[te], y[te], x[tr], y[tr]
+        n_train = n_test = None
+    for key, n, have in (("n_train", n_train, len(y)), ("n_test", n_test, len(y_test))):
+        if n is not None and n > have:
+            raise ValueError(f"{where}: {key} = {n} exceeds the {have} samples there")
+    if not len(y) or not len(y_test):
+        raise ValueError(f"{where}: the training and the test split each need samples "
+                         f"({len(y)} and {len(y_test)} here)")
+    x, y = _shuffled(x, y, n_train, seed)
+    x_test, y_test = _shuffled(x_test, y_test, n_test, seed + 1)
+    n_classes = int(max(y.max(), y_test.max())) + 1
+    return x, y, x_test, y_test, n_classes
+
+
+def _as_inputs(a: np.ndarray, where: str, key: str) -> torch.Tensor:
+    if a.dtype.kind in "ui":
+        return torch.from_numpy(a.astype(np.float32) / 255.0)  # pixels
+    if a.dtype.kind != "f":
+        raise ValueError(f"{where}: '{key}' holds {a.dtype} values; expected numbers "
+                         "(float inputs, or integer pixels 0..255)")
+    return torch.from_numpy(a.astype(np.float32))
+
+
+def _as_labels(a: np.ndarray, n: int, where: str, key: str) -> torch.Tensor:
+    if a.ndim != 1 or len(a) != n or a.dtype.kind not in "ui" or (len(a) and a.min() < 0):
+        raise ValueError(f"{where}: '{key}' must be {n} non-negative integer class labels "
+                         f"(shape ({n},)), got {a.dtype} of shape {a.shape}")
+    return torch.from_numpy(a.astype(np.int64))
+
+
+def _npz(path, n_train, n_test, seed):
+    where = str(path)
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DatasetMissingError(f"{where}: cannot read it as an .npz of arrays x and y "
+                                  f"({e})") from e
+    with z:
+        missing = [k for k in ("x", "y") if k not in z.files]
+        if missing or ("x_test" in z.files) != ("y_test" in z.files):
+            raise ValueError(f"{where}: expected arrays 'x' (inputs, one row per sample) and "
+                             f"'y' (integer labels), optionally 'x_test' and 'y_test'; it "
+                             f"holds {', '.join(z.files) or 'nothing'}")
+        x = _as_inputs(z["x"], where, "x")
+        y = _as_labels(z["y"], len(x), where, "y")
+        x_test = y_test = None
+        if "x_test" in z.files:
+            x_test = _as_inputs(z["x_test"], where, "x_test")
+            y_test = _as_labels(z["y_test"], len(x_test), where, "y_test")
+            if x_test.shape[1:] != x.shape[1:]:
+                raise ValueError(f"{where}: 'x_test' samples have shape "
+                                 f"{tuple(x_test.shape[1:])}, 'x' samples "
+                                 f"{tuple(x.shape[1:])}")
+    return _from_arrays(x, y, x_test, y_test, n_train, n_test, seed, where)
+
+
+def _image_folder(path, n_train, n_test, seed):
+    import torchvision
+    from torchvision.transforms.functional import pil_to_tensor
+
+    if not Path(path).is_dir():
+        raise DatasetMissingError(f"{path}: no such folder; an image folder holds one "
+                                  "subfolder of images per class (<path>/<class>/<image>)")
+    try:
+        folder = torchvision.datasets.ImageFolder(str(path))
+    except (FileNotFoundError, RuntimeError) as e:
+        raise ValueError(f"{path}: expected one subfolder of images per class "
+                         f"(<path>/<class>/<image>): {e}") from e
+    images = [pil_to_tensor(folder.loader(f)) for f, _ in folder.samples]
+    shapes = {tuple(im.shape) for im in images}
+    if len(shapes) > 1:
+        first = {tuple(im.shape): f for im, (f, _) in zip(images, folder.samples)}
+        raise ValueError(f"{path}: images differ in size ("
+                         + ", ".join(f"{f}: {s}" for s, f in sorted(first.items())[:3])
+                         + "); every image of a folder must have the same size")
+    x = torch.stack(images).float() / 255.0
+    y = torch.tensor([c for _, c in folder.samples], dtype=torch.int64)
+    out = _from_arrays(x, y, None, None, n_train, n_test, seed, str(path))
+    return (*out[:4], len(folder.classes))
+
+
 def downsample(x: torch.Tensor, size: int) -> torch.Tensor:
     """Images (N, C, H, W) averaged down to size x size (area interpolation, as pooling)."""
     return F.interpolate(x, size=(size, size), mode="area")
@@ -154,11 +254,19 @@ def standardize(x_train: torch.Tensor, x_test: torch.Tensor):
 
 def prepare(source: str, n_train: int | None = None, n_test: int | None = None, seed: int = 0,
             size: int | None = None, flatten: bool = False, normalize: bool = True,
-            root: str | Path = "resources", name: str | None = None) -> Dataset:
-    """Build a dataset by name, ready to train on."""
+            root: str | Path = "resources", name: str | None = None,
+            path: str | Path | None = None) -> Dataset:
+    """Build a dataset by name, ready to train on (`path`: the file or folder of `npz` and
+    `image_folder`)."""
     if source not in SOURCES:
         raise ValueError(f"unknown dataset source '{source}'; allowed: {', '.join(SOURCES)}")
-    if source == "digits":
+    if source in FILES and path is None:
+        raise ValueError(f"dataset source '{source}' reads a file: give its path")
+    if source == "npz":
+        xs = _npz(path, n_train, n_test, seed)
+    elif source == "image_folder":
+        xs = _image_folder(path, n_train, n_test, seed)
+    elif source == "digits":
         xs = _digits(n_train, n_test, seed)
     elif source == "mnist1d":
         xs = _mnist1d(n_train, n_test, seed)

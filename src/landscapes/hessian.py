@@ -14,7 +14,7 @@ unless told otherwise.
 - `extreme_eigenvalues`: the most negative and the most positive eigenvalue (NOT the largest
   magnitude), from Lanczos' Ritz values, stopped when both residual bounds are under `tol`.
 - `slq_density`: stochastic Lanczos quadrature: a Gauss quadrature (nodes, weights) per probe,
-  and the smoothed spectral density they define.
+  and the smoothed spectral density they define (`SpectralDensity.curve` for a plot).
 - `hutchinson_trace`: tr H from a fixed number of Rademacher probes, with its standard error.
 """
 
@@ -327,6 +327,15 @@ class SpectralDensity:
         z = (grid[:, None, None] - self.nodes[None]) / sigma
         kernel = torch.exp(-0.5 * z ** 2) / (sigma * math.sqrt(2 * math.pi))
         return (kernel * self.weights[None]).sum(2).mean(1).numpy()
+
+    def curve(self, bandwidth: float = 0.01, points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+        """(grid, density) over the nodes' range widened by 5 sigma each side, smoothed by a
+        Gaussian of sigma = `bandwidth` times that range (a scale-free choice: spectra of
+        different models span orders of magnitude)."""
+        lo, hi = self.nodes.min().item(), self.nodes.max().item()
+        sigma = bandwidth * max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+        grid = np.linspace(lo - 5 * sigma, hi + 5 * sigma, points)
+        return grid, self.on_grid(grid, sigma)
 
 
 def slq_density(matvec: Matvec, dim: int, steps: int = 80, n_probes: int = 4, seed: int = 0,

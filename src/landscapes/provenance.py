@@ -60,7 +60,14 @@ def atomic_path(path: str | os.PathLike):
 
 
 def sha256_file(path: str | os.PathLike) -> str:
+    """The file's sha256; for a folder (an image-folder dataset), one hash over every file's
+    relative path and bytes, in sorted order."""
     h = hashlib.sha256()
+    if Path(path).is_dir():
+        for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
+            h.update(str(file.relative_to(path)).encode() + b"\0")
+            h.update(sha256_file(file).encode())
+        return h.hexdigest()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)

@@ -6,6 +6,9 @@ wildcard_constraints:
 
 
 rule prepare_data:
+    input:
+        # a user's file or folder (sources npz and image_folder): a new one reruns the step
+        lambda w: config["datasets"][w.dataset].get("path", []),
     output:
         dataset("{dataset}"),
     params:
