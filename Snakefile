@@ -40,10 +40,21 @@ include: "workflow/rules/data.smk"
 
 # Every other rule file is one experiment: its rules and its `experiment(...)` declaration of
 # figures and claims' inputs. Adding a paper adds a file here; nothing else to include.
-for _rules in sorted(Path(workflow.basedir, "workflow/rules").glob("*.smk")):
-    if _rules.stem not in ("common", "data", "experiments", "report"):
+# `experiments` in the config picks some (a run of one's own model, say); null runs every one.
+EXPERIMENT_FILES = [
+    p.stem
+    for p in sorted(Path(workflow.basedir, "workflow/rules").glob("*.smk"))
+    if p.stem not in ("common", "data", "experiments", "report")
+]
+_unknown = sorted(set(config["experiments"] or []) - set(EXPERIMENT_FILES))
+if _unknown:
+    raise WorkflowError(
+        f"config key 'experiments': no experiment {', '.join(map(repr, _unknown))}; "
+        f"allowed: {', '.join(EXPERIMENT_FILES)}"
+    )
+for _name in config["experiments"] or EXPERIMENT_FILES:
 
-        include: f"workflow/rules/{_rules.name}"
+    include: f"workflow/rules/{_name}.smk"
 
 
 # One figure rule and one claims rule serve them all.

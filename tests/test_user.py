@@ -271,6 +271,7 @@ def check_outputs(results: Path, model: str, space: str):
 def test_a_config_section_runs_resnet18_through_the_dag(files, tmp_path):
     default = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
     overlay = {"run_name": "mine", **{k: {} for k, v in default.items() if isinstance(v, dict)},
+               "experiments": ["user"],  # this model only: its figures, claims and report
                "datasets": {"fake": {"source": "npz", "path": str(files / "data.npz"),
                                      "seed": 0, "n_test": 16}},
                "user": {"models": {"r18": {"model": "torchvision.models:resnet18",
@@ -278,13 +279,19 @@ def test_a_config_section_runs_resnet18_through_the_dag(files, tmp_path):
                                            "checkpoint": str(files / "r18.safetensors"),
                                            "dataset": "fake"}}, **SMALL}}
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(overlay))
-    targets = [f"results/mine/figures/user/{f}.png" for f in FIGURES] + \
-        ["results/mine/claims/user.json"]
+    # the whole DAG of this overlay: only the user experiment's figures, claims and captions
     proc = subprocess.run([SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-                           *targets, "--configfile", "mine.yaml"], cwd=tmp_path,
+                           "--configfile", "mine.yaml"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     check_outputs(tmp_path / "results" / "mine", "r18", "subspace")
+    # the model's figures make their own report category
+    report = subprocess.run([SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--report",
+                             "results/mine/report.html", "--configfile", "mine.yaml"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert report.returncode == 0, report.stdout[-3000:] + report.stderr[-3000:]
+    html = (tmp_path / "results/mine/report.html").read_text(errors="replace")
+    assert "Your own models" in html and "contours.png" in html
 
 
 @pytest.mark.workflow
@@ -302,6 +309,8 @@ def test_the_command_runs_one_checkpoint_without_a_config(files, tmp_path):
     assert overlay["user"]["surface"]["points"] == [3, 3]
     assert overlay["datasets"]["user_r18"]["source"] == "image_folder"
     check_outputs(results, "r18", "subspace")
+    html = (results / "report.html").read_text(errors="replace")
+    assert "Your own models" in html  # the model's report, its own category
     # the overlay it wrote reruns nothing
     again = subprocess.run([SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "-n",
                             *[f"results/user/figures/user/{f}.png" for f in FIGURES],

@@ -141,3 +141,30 @@ def test_plain_snakemake_uses_the_default_profile(tmp_path):
     assert "Using workflow specific profile profiles/default" in out.stdout + out.stderr
     profile = yaml.safe_load((ROOT / "profiles/default/config.yaml").read_text())
     assert profile["rerun-incomplete"] is True  # what the README's recovery after a kill needs
+
+
+DOCUTILS_PROBLEMS = ("(INFO/1)", "(WARNING/2)", "(ERROR/3)", "(SEVERE/4)", "system-message",
+                     "System Message")
+
+
+def test_docutils_problems_are_seen_where_the_report_shows_them():
+    """The markers the report test looks for are what docutils writes for a broken caption."""
+    import io
+
+    from docutils.core import publish_parts
+
+    stderr = io.StringIO()
+    body = publish_parts("|undefined| substitution", writer_name="html",
+                         settings_overrides={"warning_stream": stderr})["body"]
+    assert any(m in body + stderr.getvalue() for m in DOCUTILS_PROBLEMS)
+
+
+@pytest.mark.workflow
+def test_the_tiny_report_builds_without_docutils_problems(tiny_run):
+    report = "results/tiny/report.html"
+    out = snakemake("--report", report, "--configfile", "config/tiny.yaml", cwd=tiny_run)
+    html = (tiny_run / report).read_text(errors="replace")
+    assert len(html) > 100_000
+    for marker in DOCUTILS_PROBLEMS:
+        assert marker not in out.stdout + out.stderr, f"docutils: {marker} in the report log"
+        assert marker not in html, f"docutils: {marker} in the report"

@@ -222,7 +222,8 @@ def surface_overlay(args) -> dict:
         raise UsageError("--kwargs: a JSON object of keyword arguments, e.g. "
                          "'{\"num_classes\": 10}'")
     default = config_module.read(CHECKOUT / "config" / "default.yaml")
-    overlay = {"run_name": args.run_name, **{s: {} for s in config_module.sections(default)}}
+    overlay = {"run_name": args.run_name, **{s: {} for s in config_module.sections(default)},
+               "experiments": ["user"]}  # this model's figures, claims and report only
     dataset = f"user_{args.name.lower()}"
     overlay["datasets"] = {dataset: data_spec(args.data, args)}
     if args.resources != "resources":
@@ -300,10 +301,10 @@ def surface(args) -> int:
         print(f"landscapes surface: {e}", file=sys.stderr)
         return 2
     targets = [str(results / "figures" / "user" / f"{f}.png") for f in only]
-    if args.only is None:
-        targets.append(str(results / "claims" / "user.json"))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(CHECKOUT / "Snakefile"),
-           "--directory", os.getcwd(), "--cores", str(args.cores), *targets,
+    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(CHECKOUT / "Snakefile"),
+                 "--directory", os.getcwd()]
+    # without --only, the overlay's whole DAG (experiments: [user]): figures, claims, report
+    cmd = [*snakemake, "--cores", str(args.cores), *(targets if args.only else []),
            *(["--dry-run"] if args.dry_run else []), "--configfile", str(path)]
     print(" ".join(cmd), file=sys.stderr)
     code = subprocess.run(cmd, check=False).returncode
@@ -312,6 +313,13 @@ def surface(args) -> int:
         if error:
             print(f"landscapes surface: {error}", file=sys.stderr)
         return code
+    if args.only is None and not args.dry_run:
+        report = str(results / "report.html")
+        code = subprocess.run([*snakemake, "--report", report, "--configfile", str(path)],
+                              check=False).returncode
+        if code:
+            return code
+        targets += [str(results / "claims.md"), report]
     if not args.dry_run:
         print("\n".join(targets))
     return 0
