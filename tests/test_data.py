@@ -1,9 +1,8 @@
-import pickle
-
 import numpy as np
 import pytest
 import torch
 
+import paper_data
 from landscapes import data
 
 
@@ -58,52 +57,83 @@ def test_roundtrip(tmp_path):
     assert torch.equal(d.x_train, e.x_train) and e.n_classes == 10 and e.name == "digits"
 
 
-def _write_idx(path, array):
-    """torchvision's on-disk MNIST format: big-endian idx files."""
-    array = np.asarray(array, dtype=np.uint8)
-    magic = {1: 0x0801, 3: 0x0803}[array.ndim]
-    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    path.write_bytes(header + array.tobytes())
+def _offline(monkeypatch, source="MNIST"):
+    """torchvision's download as it fails without a network."""
+    import torchvision
+
+    def no_network(*args, **kwargs):
+        raise RuntimeError("network unreachable")
+
+    monkeypatch.setattr(getattr(torchvision.datasets, source), "download", no_network)
 
 
-def test_mnist_loader_reads_torchvision_files(tmp_path):
-    raw = tmp_path / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 30), ("t10k", 12)):
-        _write_idx(raw / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        _write_idx(raw / f"{split}-labels-idx1-ubyte", np.arange(n) % 10)
-    d = data.prepare("mnist", n_train=20, n_test=None, size=10, flatten=True, root=tmp_path)
-    assert d.x_train.shape == (20, 100) and d.x_test.shape == (12, 100)
-    assert sorted(d.y_test.tolist()) == sorted((np.arange(12) % 10).tolist())
+def test_mnist_loader_reads_torchvision_files(tmp_path, monkeypatch):
+    _offline(monkeypatch)
+    paper_data.write_mnist(tmp_path, train_per_class=3, test_per_class=2)
+    paper_data.write_checksums(tmp_path, tmp_path / "sums.json")
+    receipt = data.fetch("mnist", tmp_path, tmp_path / "sums.json")
+    # the verified archives are unpacked beside themselves, where torchvision reads
+    assert (tmp_path / "MNIST/raw/train-images-idx3-ubyte").is_file()
+    assert "MNIST/raw/t10k-labels-idx1-ubyte" in receipt
+    d = data.prepare("mnist", n_train=20, n_test=None, size=10, flatten=True, root=tmp_path,
+                     receipt=receipt)
+    assert d.x_train.shape == (20, 100) and d.x_test.shape == (20, 100)
+    assert sorted(d.y_test.tolist()) == sorted(np.repeat(np.arange(10), 2).tolist())
 
 
 def test_cifar10_loader_reads_torchvision_files(tmp_path, monkeypatch):
+    # torchvision checks the batches against the real archive's md5s: a checksum file (config
+    # key resources_checksums) gives the fabricated files' own, and the loader passes them on
+    _offline(monkeypatch, "CIFAR10")
+    paper_data.write_cifar10(tmp_path, train_per_class=2, test_per_class=1)
+    paper_data.write_checksums(tmp_path, tmp_path / "sums.json")
+    d = data.prepare("cifar10", root=tmp_path, checksums=tmp_path / "sums.json")
+    assert d.x_train.shape == (20, 3, 32, 32) and d.x_test.shape == (10, 3, 32, 32)
+    assert sorted(d.y_train.tolist()) == sorted(np.repeat(np.arange(10), 2).tolist())
+
+
+def test_published_checksums_are_torchvisions_and_refuse_other_files(tmp_path, monkeypatch):
     import torchvision
 
-    folder = tmp_path / "cifar-10-batches-py"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name in names:
-        batch = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
-                 "labels": list(rng.integers(0, 10, 4))}
-        (folder / name).write_bytes(pickle.dumps(batch))
-    meta = {"label_names": [str(i) for i in range(10)]}
-    (folder / "batches.meta").write_bytes(pickle.dumps(meta))
-    # the files are ours, so torchvision's checksums of the real archive cannot match
-    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
-    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)
-    d = data.prepare("cifar10", root=tmp_path)
-    assert d.x_train.shape == (20, 3, 32, 32) and d.x_test.shape == (4, 3, 32, 32)
+    assert data.raw_files("cifar10")["cifar-10-batches-py/test_batch"] == dict(
+        torchvision.datasets.CIFAR10.test_list)["test_batch"]
+    assert set(data.raw_files("mnist")) == {f"MNIST/raw/{n}" for n, _ in
+                                            torchvision.datasets.MNIST.resources}
+    _offline(monkeypatch)
+    paper_data.write_mnist(tmp_path, train_per_class=1, test_per_class=1)
+    with pytest.raises(data.DatasetMissingError, match=r"fail their md5 checksums") as e:
+        data.fetch("mnist", tmp_path)
+    assert str(tmp_path / "MNIST/raw/train-images-idx3-ubyte.gz") in str(e.value)
 
 
-def test_missing_dataset_says_where_to_put_it(tmp_path, monkeypatch):
-    import torchvision
+def test_missing_files_are_each_named_with_where_to_get_them(tmp_path, monkeypatch):
+    _offline(monkeypatch)
+    paper_data.write_mnist(tmp_path, train_per_class=1, test_per_class=1)
+    paper_data.write_checksums(tmp_path, tmp_path / "sums.json")
+    (tmp_path / "MNIST/raw/t10k-labels-idx1-ubyte.gz").unlink()
+    (tmp_path / "MNIST/raw/train-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(data.DatasetMissingError) as e:
+        data.fetch("mnist", tmp_path, tmp_path / "sums.json")
+    message = str(e.value)
+    assert "lacks 2 file(s)" in message and "network unreachable" in message
+    assert str(tmp_path / "MNIST/raw/t10k-labels-idx1-ubyte.gz") in message
+    assert str(tmp_path / "MNIST/raw/train-images-idx3-ubyte.gz") in message
+    assert "train-labels" not in message  # present files are not listed
+    assert "https://" in message
 
-    def no_network(self):
-        raise OSError("network unreachable")
 
-    monkeypatch.setattr(torchvision.datasets.MNIST, "download", no_network)
-    with pytest.raises(data.DatasetMissingError, match=r"MNIST/raw/.*ubyte"):
-        data.prepare("mnist", root=tmp_path)
+def test_cifar10_missing_says_which_archive_to_unpack(tmp_path, monkeypatch):
+    _offline(monkeypatch, "CIFAR10")
+    with pytest.raises(data.DatasetMissingError, match=r"cifar-10-python\.tar\.gz") as e:
+        data.prepare("cifar10", root=tmp_path)
+    assert str(tmp_path / "cifar-10-batches-py/data_batch_5") in str(e.value)
+
+
+def test_raw_files_changed_after_fetch_are_refused(tmp_path, monkeypatch):
+    _offline(monkeypatch)
+    paper_data.write_mnist(tmp_path, train_per_class=1, test_per_class=1)
+    paper_data.write_checksums(tmp_path, tmp_path / "sums.json")
+    receipt = data.fetch("mnist", tmp_path, tmp_path / "sums.json")
+    (tmp_path / "MNIST/raw/t10k-labels-idx1-ubyte").write_bytes(b"edited")
+    with pytest.raises(data.DatasetMissingError, match="changed since they were verified"):
+        data.prepare("mnist", root=tmp_path, receipt=receipt)

@@ -2,7 +2,8 @@
 
 Offline: `digits` (scikit-learn's bundled 8x8 handwritten digits, images) and `mnist1d`
 (MNIST-1D generated locally by the `mnist1d` package, 40 features). Through torchvision,
-downloaded into a resources folder on first use: `mnist`, `fashion_mnist`, `cifar10`. From a
+downloaded into a resources folder on first use (`fetch`, which verifies every raw file's
+md5 against the checksums torchvision publishes): `mnist`, `fashion_mnist`, `cifar10`. From a
 user's files (`path`): `npz` (arrays `x` and `y`, optionally `x_test` and `y_test`; integer
 inputs are pixels, scaled by 1/255) and `image_folder` (one subfolder of images per class, as
 torchvision's ImageFolder reads it; labels in sorted folder order). Without a test split of its
@@ -11,7 +12,11 @@ own, a seeded fifth of the samples is held out for testing.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,16 +33,108 @@ TORCHVISION = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "cifar10": "CI
 FILES = ("npz", "image_folder")  # sources read from a user's `path`
 SOURCES = OFFLINE + tuple(TORCHVISION) + FILES
 
-# Files torchvision expects under <root>/, named so an offline user knows what to put where.
-EXPECTED_FILES = {
-    "mnist": "MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte",
-    "fashion_mnist": "FashionMNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte",
-    "cifar10": "cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta}",
-}
-
-
 class DatasetMissingError(RuntimeError):
-    """A dataset that is neither on disk nor downloadable."""
+    """A dataset that is neither on disk nor downloadable, or whose files fail their checksums."""
+
+
+def _torchvision_class(source: str):
+    import torchvision
+
+    return getattr(torchvision.datasets, TORCHVISION[source])
+
+
+def raw_files(source: str) -> dict[str, str]:
+    """{path under the resources folder: md5} of the files a torchvision source is read from,
+    with the checksums torchvision's own class publishes (MNIST: the .gz archives, which
+    torchvision unpacks beside them; CIFAR-10: the python batches of the archive)."""
+    cls = _torchvision_class(source)
+    if source == "cifar10":
+        files = {f"{cls.base_folder}/{n}": md5 for n, md5 in cls.train_list + cls.test_list}
+        files[f"{cls.base_folder}/{cls.meta['filename']}"] = cls.meta["md5"]
+        return files
+    return {f"{cls.__name__}/raw/{n}": md5 for n, md5 in cls.resources}
+
+
+def _where_from(source: str) -> str:
+    cls = _torchvision_class(source)
+    if source == "cifar10":
+        return f"unpack {cls.url} there (it holds {cls.base_folder}/)"
+    return f"each from {cls.mirrors[0]}<file name>"
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm, usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_checksums(path: str | Path | None, source: str) -> dict[str, str]:
+    """The md5s to verify a source against: torchvision's, or (for fabricated or re-packed
+    data) those of a JSON file {path under the resources folder: md5} that lists every file."""
+    published = raw_files(source)
+    if path is None:
+        return published
+    given = json.loads(Path(path).read_text())
+    lacking = [f for f in published if f not in given]
+    if lacking:
+        raise DatasetMissingError(f"checksum file {path} lists no md5 for {', '.join(lacking)}")
+    return {f: given[f] for f in published}
+
+
+def _unpack_gz(root: Path, files) -> None:
+    """torchvision's MNIST reads the unpacked idx files beside the .gz archives: unpack each
+    verified archive where its idx file is missing or differs (atomically)."""
+    for f in files:
+        if not f.endswith(".gz"):
+            continue
+        gz, idx = root / f, root / f[:-3]
+        content = gzip.decompress(gz.read_bytes())
+        if idx.is_file() and idx.read_bytes() == content:
+            continue
+        tmp = idx.with_name(idx.name + ".tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, idx)
+        log.info("unpacked %s", gz)
+
+
+def fetch(source: str, root: str | Path = "resources", checksums: str | Path | None = None):
+    """Make sure a torchvision source's raw files are under `root` with the right md5s,
+    downloading through torchvision what is missing or corrupt. Returns the receipt
+    {path under root: {md5, sha256, bytes}} of every file the loader reads. Offline, the
+    error names each missing file and where to get it."""
+    root = Path(root)
+    expected = read_checksums(checksums, source)
+
+    def failing():
+        return [f for f, md5 in expected.items()
+                if not (root / f).is_file() or _digest(root / f, "md5") != md5]
+
+    reason = ""
+    if failing():
+        try:
+            log.info("downloading %s into %s", source, root)
+            _torchvision_class(source)(str(root), train=True, download=True)
+        except Exception as e:  # no network, or a broken mirror
+            reason = f" (download failed: {str(e).strip().splitlines()[0]})"
+    bad = failing()
+    missing = [f for f in bad if not (root / f).is_file()]
+    if missing:
+        raise DatasetMissingError(
+            f"dataset source '{source}' lacks {len(missing)} file(s) in {root}/ and could not "
+            f"be downloaded{reason}. Put these files there, {_where_from(source)}:\n"
+            + "\n".join(f"  {root / f}" for f in missing))
+    if bad:
+        raise DatasetMissingError(
+            f"dataset source '{source}': these files in {root}/ fail their md5 checksums "
+            f"(expected {', '.join(expected[f] for f in bad)}){reason}; replace them, "
+            f"{_where_from(source)}:\n" + "\n".join(f"  {root / f}" for f in bad))
+    _unpack_gz(root, expected)
+    read = {f: expected[f] for f in expected}
+    read.update({f[:-3]: None for f in expected if f.endswith(".gz")})
+    return {f: {"md5": md5 or _digest(root / f, "md5"), "sha256": _digest(root / f, "sha256"),
+                "bytes": (root / f).stat().st_size} for f, md5 in sorted(read.items())}
 
 
 @dataclass
@@ -113,28 +210,35 @@ def _mnist1d(n_train, n_test, seed):
     return f(d["x"]), i(d["y"]), f(d["x_test"]), i(d["y_test"]), 10
 
 
-def _torchvision(name, root, n_train, n_test, seed):
-    import torchvision
+def _check_receipt(root: Path, receipt: dict) -> None:
+    """The raw files are still the bytes `fetch` verified."""
+    changed = [f for f, r in receipt.items()
+               if not (root / f).is_file() or _digest(root / f, "sha256") != r["sha256"]]
+    if changed:
+        raise DatasetMissingError(
+            "these raw files changed since they were verified (rerun rule fetch_data): "
+            + ", ".join(str(root / f) for f in changed))
 
-    cls = getattr(torchvision.datasets, TORCHVISION[name])
+
+def _torchvision(name, root, n_train, n_test, seed, receipt=None, checksums=None):
     root = Path(root)
-
-    def open_split(train: bool):
-        try:
-            return cls(str(root), train=train, download=False)
-        except RuntimeError:
-            pass
-        try:
-            log.info("downloading %s into %s", name, root)
-            return cls(str(root), train=train, download=True)
-        except Exception as e:  # no network, or a broken mirror
-            raise DatasetMissingError(
-                f"dataset '{name}' is not in {root}/ and could not be downloaded ({e}). "
-                f"Put torchvision's files there: {root}/{EXPECTED_FILES[name]}") from e
+    if receipt is None:
+        receipt = fetch(name, root, checksums)
+    else:
+        _check_receipt(root, receipt)
+    cls = _torchvision_class(name)
+    if name == "cifar10":
+        # torchvision checks each batch against the md5s its class lists: a subclass lists
+        # those just verified (the published ones, or a checksum file's for fabricated data)
+        md5 = lambda n: receipt[f"{cls.base_folder}/{n}"]["md5"]  # noqa: E731
+        cls = type(cls.__name__, (cls,), {
+            "train_list": [[n, md5(n)] for n, _ in cls.train_list],
+            "test_list": [[n, md5(n)] for n, _ in cls.test_list],
+            "meta": {**cls.meta, "md5": md5(cls.meta["filename"])}})
 
     out = []
     for train, k, s in ((True, n_train, seed), (False, n_test, seed + 1)):
-        ds = open_split(train)
+        ds = cls(str(root), train=train, download=False)
         data = ds.data if isinstance(ds.data, torch.Tensor) else torch.tensor(ds.data)
         x = data.float() / 255.0
         x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # CIFAR is NHWC
@@ -254,10 +358,11 @@ def standardize(x_train: torch.Tensor, x_test: torch.Tensor):
 
 def prepare(source: str, n_train: int | None = None, n_test: int | None = None, seed: int = 0,
             size: int | None = None, flatten: bool = False, normalize: bool = True,
-            root: str | Path = "resources", name: str | None = None,
-            path: str | Path | None = None) -> Dataset:
-    """Build a dataset by name, ready to train on (`path`: the file or folder of `npz` and
-    `image_folder`)."""
+            root: str | Path = "resources", name: str | None = None, receipt: dict | None = None,
+            checksums: str | Path | None = None, path: str | Path | None = None) -> Dataset:
+    """Build a dataset by name, ready to train on. A torchvision source is read from `root`:
+    checked against `receipt` (what `fetch` verified), else fetched and verified here; `path`
+    is the file or folder of `npz` and `image_folder`."""
     if source not in SOURCES:
         raise ValueError(f"unknown dataset source '{source}'; allowed: {', '.join(SOURCES)}")
     if source in FILES and path is None:
@@ -271,7 +376,7 @@ def prepare(source: str, n_train: int | None = None, n_test: int | None = None, 
     elif source == "mnist1d":
         xs = _mnist1d(n_train, n_test, seed)
     else:
-        xs = _torchvision(source, root, n_train, n_test, seed)
+        xs = _torchvision(source, root, n_train, n_test, seed, receipt, checksums)
     x_train, y_train, x_test, y_test, n_classes = xs
     if size is not None:
         if x_train.ndim != 4:
