@@ -275,3 +275,13 @@ def test_hessian_map_names_the_tile_and_point():
                                             r"eigenvalue of lambda_min is nan"):
         extreme_eigenvalues_tile(model, d, grid, 0, 3, x, y, 3, 0,
                                  name="skips_hessian_tile plain8 seed 0 tile 0")
+
+
+def test_spectral_density_names_the_probe():
+    from landscapes.hessian import slq_density
+
+    def matvec(v):
+        return v * float("nan")
+
+    with pytest.raises(DivergedError, match=r"spectrum of m: probe 1 of 2: Lanczos coefficient"):
+        slq_density(matvec, 6, steps=3, n_probes=2, name="spectrum of m")

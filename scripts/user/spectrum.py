@@ -21,7 +21,8 @@ with step(snakemake, __file__) as s:
     x, y = data.x_train[:n].to(s.device), data.y_train[:n].to(s.device)
     matvec = hessian_matvec(flat, flat.theta0, x, y)
     density = slq_density(matvec, flat.dim, c["lanczos_steps"], c["probes"], p.seed,
-                          device=s.device)
+                          device=s.device, name=f"user_spectrum {snakemake.wildcards.user_model} "
+                          f"seed {p.seed}: the Hessian spectrum at the checkpoint")
     grid, curve = density.curve(c["bandwidth"], c["points"])
     save_npz(snakemake.output[0], nodes=density.nodes.numpy(), weights=density.weights.numpy(),
              grid=grid, density=curve, lambda_min=np.float64(density.nodes.min()),

@@ -339,18 +339,25 @@ class SpectralDensity:
 
 
 def slq_density(matvec: Matvec, dim: int, steps: int = 80, n_probes: int = 4, seed: int = 0,
-                dtype=torch.float64, device: str | torch.device = "cpu") -> SpectralDensity:
+                dtype=torch.float64, device: str | torch.device = "cpu",
+                name: str = "stochastic Lanczos quadrature") -> SpectralDensity:
     """Stochastic Lanczos quadrature with `n_probes` seeded Rademacher probes.
 
     A probe that hits an invariant subspace early has fewer nodes; its row is padded with
-    zero-weight nodes so every row has `steps` entries.
+    zero-weight nodes so every row has `steps` entries. A non-finite Hessian-vector product
+    stops it (DivergedError naming `name` and the probe): the eigenvalues of a tridiagonal
+    matrix holding NaN come out finite and meaningless.
     """
+    from landscapes.train import check_finite  # train imports the model code; import late
+
     steps = min(steps, dim)
     nodes = torch.zeros(n_probes, steps, dtype=dtype)
     weights = torch.zeros(n_probes, steps, dtype=dtype)
     for p in range(n_probes):
         v0 = _start_vector(dim, seed * 100_003 + p, dtype, device, kind="rademacher")
         res = lanczos(matvec, dim, steps, dtype=dtype, v0=v0, device=device)
+        check_finite(torch.cat([res.alpha, res.beta]), f"{name}: probe {p + 1} of {n_probes}",
+                     quantity="Lanczos coefficient")
         vals, vecs = res.ritz()
         m = vals.numel()
         nodes[p, :m] = vals.cpu()
