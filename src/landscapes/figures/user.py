@@ -8,6 +8,7 @@ contour levels come from each surface itself rather than the paper's fixed level
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from matplotlib.colors import LogNorm
 
 from landscapes.names import artifact
@@ -139,6 +140,7 @@ def spectrum(artifacts: dict, settings: dict):
         ax.set_title(f"{m} ({int(z['n_samples'])} samples, {z['nodes'].shape[0]} probes x "
                      f"{z['nodes'].shape[1]} steps)")
         ax.set_xlabel("Hessian eigenvalue")
+        ax.xaxis.set_major_locator(MaxNLocator(5))  # wide ranges: tick labels must not collide
         ax.set_ylabel("density (smoothed)")
         ax.legend(loc="upper right")
     return fig
