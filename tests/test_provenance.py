@@ -167,7 +167,7 @@ def test_an_input_that_cannot_be_checked_is_refused_naming_it(trained, damage, p
         side.write_text(side.read_text()[:40])
     else:
         model.unlink()
-        model.mkdir()  # any read fails
+        model.symlink_to(model.parent / "gone")  # any read fails (root reads even mode 000)
     with pytest.raises(provenance.InputCheckError, match=re.escape(problem)) as err:
         make_step(trained, "skips_directions", {"model": MODEL}, {"d": "results/tiny/d.npz"})
     assert err.value.path == MODEL and str(err.value).startswith(f"input {MODEL}")
