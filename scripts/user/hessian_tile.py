@@ -20,6 +20,8 @@ with step(snakemake, __file__) as s:
     start, stop = grid.rows(p.tile, h["tiles"])
     n = h["n_samples"] or len(data.y_train)  # the prepared split is shuffled: a random subset
     surface = extreme_eigenvalues_tile(model, plane, grid, start, stop, data.x_train[:n],
-                                       data.y_train[:n], h["lanczos_steps"], p.seed)
+                                       data.y_train[:n], h["lanczos_steps"], p.seed,
+                                       name=f"user_hessian_tile {snakemake.wildcards.user_model}"
+                                            f" seed {p.seed} tile {p.tile}")
     surface.meta = {"n_samples": n, "lanczos_steps": h["lanczos_steps"]}
     surface.save(snakemake.output[0])

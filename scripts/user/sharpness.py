@@ -21,7 +21,9 @@ with step(snakemake, __file__):
     for eps in c["eps"]:
         for dim in [None if space == "full" else c["subspace_dim"] for space in c["spaces"]]:
             r = model_sharpness(model, data.x_train[:n], data.y_train[:n], eps, dim,
-                                seed=p.seed, maxiter=c["maxiter"])
+                                seed=p.seed, maxiter=c["maxiter"],
+                                name=f"user_sharpness {snakemake.wildcards.user_model} "
+                                     f"seed {p.seed}")
             log.info("eps %g %s: phi %.4g (%s)", eps, r.space, r.phi, r.message)
             results.append(r.as_dict())
     save_json(snakemake.output[0], {"model": snakemake.wildcards.user_model, "seed": p.seed,

@@ -18,6 +18,8 @@ with step(snakemake, __file__) as s:
                    points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
                    bn_inputs=data.x_train)
     surface = evaluate_tile(ev, grid, 0, n, (data.x_train, data.y_train),
-                            (data.x_test, data.y_test))
+                            (data.x_test, data.y_test),
+                            name=f"user_slice {snakemake.wildcards.user_model} seed "
+                                 f"{snakemake.wildcards.seed}")
     surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
     surface.save(snakemake.output[0])

@@ -18,6 +18,8 @@ with step(snakemake, __file__) as s:
     ev = Evaluator(model, d["random"], over=p.over, bn=p.bn_policy,
                    points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
                    bn_inputs=data.x_train)
-    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train))
+    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train),
+                            name=f"user_surface_tile {snakemake.wildcards.user_model} seed "
+                                 f"{snakemake.wildcards.seed} tile {p.tile}")
     surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
     surface.save(snakemake.output[0])
