@@ -37,6 +37,36 @@ def test_evaluate_computes_verdicts_and_tables_them(unit_claims):
     assert "| unit/panel Fig. 1 |" in table
 
 
+def test_a_finding_is_reported_beside_the_claims_and_not_counted():
+    @claims.claim("unit4", "where", "P", "f", "", "where the searches end", "many flat",
+                  finding=True)
+    def where(artifacts, params):
+        return claims.Verdict("flat 3 of 4", "|g| < 1e-6", True,
+                              {"pooled": f"flat {artifacts['pooled']} of 8"})
+
+    @claims.claim("unit4", "rho", "P", "f", "", "rho is positive", "> 0")
+    def rho(artifacts, params):
+        return claims.Verdict(artifacts["rho"], "> 0", artifacts["rho"] > 0,
+                              {"pooled": artifacts["all"]})
+
+    try:
+        per_seed = {s: claims.evaluate("unit4", {"pooled": 5, "rho": r, "all": 0.25}, {})
+                    for s, r in ((0, 0.5), (1, -0.1))}
+        combined = claims.over_seeds(per_seed)
+        table = claims.markdown_table(combined)
+        assert "0 of 1 claims hold; 1 finding reported." in table
+        assert "| finding, at 2 seeds |" in table
+        assert "seed 0: flat 3 of 4; seed 1: flat 3 of 4; pooled over seeds: flat 5 of 8" in table
+        assert "0.2 (median of 2 seeds; -0.1 to 0.5); pooled over seeds: 0.25" in table
+        assert "**fails: holds in 1 of 2 seeds**" in table
+        # seeds that disagree on the pooled value are a broken claims rule
+        per_seed[1] = claims.evaluate("unit4", {"pooled": 6, "rho": 1, "all": 0.25}, {})
+        with pytest.raises(ValueError, match="different pooled values"):
+            claims.over_seeds(per_seed)
+    finally:
+        claims.REGISTRY.pop("unit4")
+
+
 def test_figure_label_composes_experiment_figure_and_paper_label():
     assert claims.figure_label({"experiment": "linear", "figure": "convexity",
                                 "paper_figure": "(a)"}) == "linear/convexity (a)"
@@ -101,7 +131,7 @@ def test_every_experiment_registers_its_claims_with_a_real_figure():
             # every figure has a caption: workflow/report/<exp>/<figure>.rst
             assert (ROOT / "workflow" / "report" / exp / f"{info['figure']}.rst").is_file(), \
                 info["id"]
-    assert len(ids) == len(set(ids)) == 31
+    assert len(ids) == len(set(ids)) == 34
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS)

@@ -13,13 +13,14 @@ N, DIM = 8, 5
 EPOCHS = np.arange(6)
 
 
-def params(grad_cutoff=1e-6, **claims):
+def params(grad_cutoff=1e-6, spectrum_errors=(0.0032, 0.234, 0.282), **claims):
     return section("saddles", search={"grad_cutoff": grad_cutoff, "index_tol": 1e-5,
-                                      "flat_tol": 1e-3}, claims=claims)
+                                      "flat_tol": 1e-3},
+                   spectrum_errors=list(spectrum_errors), claims=claims)
 
 
 def critical_points(tmp_path, error=None, index=None, eigenvalues=None, grad=None):
-    error = np.linspace(0.1, 0.8, N) if error is None else np.asarray(error)
+    error = np.linspace(0.01, 0.8, N) if error is None else np.asarray(error)
     index = error / 4 if index is None else index  # perfectly monotone
     if eigenvalues is None:  # spectra shift left as the error grows
         eigenvalues = np.stack([np.linspace(-1, 2, DIM) + 0.5 - e for e in error])
@@ -48,14 +49,15 @@ def optimizers(tmp_path, **over):
     return str(tmp_path / "opt.npz")
 
 
-def artifacts(tmp_path, cp=None, opt=None):
-    return {"critical_points": cp or critical_points(tmp_path),
-            "optimizers": opt or optimizers(tmp_path)}
+def artifacts(tmp_path, cp=None, opt=None, pooled=None):
+    cp = cp or critical_points(tmp_path)
+    return {"critical_points": cp, "optimizers": opt or optimizers(tmp_path),
+            **{f"pooled_critical_points_{k}": p for k, p in enumerate(pooled or [cp])}}
 
 
 def test_every_claim_holds_and_states_its_cutoff(tmp_path):
     records = verdicts("saddles", artifacts(tmp_path), params())
-    assert len(records) == 4 and all(r["holds"] for r in records.values())
+    assert len(records) == 7 and all(r["holds"] for r in records.values())
     corr = records["error_index_correlation"]
     assert corr["details"]["accepted"] == N - 1 and corr["details"]["gradient_flat"] == 1
     assert "1e-06" in corr["threshold"] and "1e-06" in records["spectrum_shifts_right"]["threshold"]
@@ -81,9 +83,63 @@ def test_index_claims_fail_with_too_few_points_under_the_cutoff(tmp_path):
     records = verdicts("saddles", artifacts(tmp_path), params(grad_cutoff=1e-12))
     assert not records["error_index_correlation"]["holds"]
     assert records["error_index_correlation"]["measured"].startswith("n/a: 0 of 8")
+    assert records["error_index_correlation"]["details"]["pooled"].startswith("n/a")
     assert not records["spectrum_shifts_right"]["holds"]
     # seven points under the cutoff, eight needed
     assert not sc.error_index_correlation(artifacts(tmp_path), params(min_points=8)).holds
+
+
+def test_the_paper_form_counts_every_end_point_and_the_strong_form_only_critical_ones(tmp_path):
+    # the unfinished end point (grad 1e-2) breaks the monotone curve: at 0 index, top error
+    index = np.linspace(0.0, 0.2, N)
+    index[-1] = 0.0
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, index=index))
+    every = sc.error_index_correlation_all(art, params())
+    strong = sc.error_index_correlation(art, params())
+    assert strong.holds and strong.measured == pytest.approx(1.0)
+    assert every.measured < strong.measured
+    assert not sc.error_index_correlation_all(art, params(min_spearman=0.9)).holds
+
+
+def test_pooled_values_join_every_seeds_end_points(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    up = critical_points(tmp_path / "a", error=np.linspace(0.01, 0.3, N))
+    down = critical_points(tmp_path / "b", error=np.linspace(0.5, 0.9, N), index=np.zeros(N))
+    art = artifacts(tmp_path, cp=up, pooled=[up, down])
+    every = sc.error_index_correlation_all(art, params())
+    assert every.measured == pytest.approx(1.0)
+    assert every.details["pooled"] < 0.5  # the second seed's points fall with index
+    rng = sc.error_range(art, params())
+    assert rng.details["pooled"] == "lowest 1.00%, highest 90.0%"
+    assert not rng.holds  # this seed's highest error is 30%
+    kinds = sc.end_point_kinds(art, params())
+    assert kinds.measured.startswith("critical 7 of 8 (88%), gradient-flat 1 of 8")
+    assert kinds.details["pooled"].startswith("critical 14 of 16")
+    with pytest.raises(KeyError, match="pooled_critical_points"):
+        sc.error_range({"critical_points": up}, params())
+
+
+def test_error_range_needs_both_ends(tmp_path):
+    low = artifacts(tmp_path, cp=critical_points(tmp_path, error=np.linspace(0.01, 0.35, N)))
+    assert not sc.error_range(low, params()).holds
+    assert sc.error_range(low, params(high_error=0.3)).holds
+    high = artifacts(tmp_path, cp=critical_points(tmp_path, error=np.linspace(0.06, 0.8, N)))
+    assert not sc.error_range(high, params()).holds
+    nan = np.linspace(0.01, 0.8, N)
+    nan[3] = np.nan
+    assert not sc.error_range(artifacts(tmp_path, cp=critical_points(tmp_path, error=nan)),
+                              params()).holds
+
+
+def test_spectra_are_compared_at_the_points_nearest_the_target_errors(tmp_path):
+    error = np.array([0.003, 0.1, 0.21, 0.25, 0.29, 0.5, 0.7, 0.8])
+    eig = np.stack([np.linspace(-1, 2, DIM) - e for e in error])
+    eig[2] += 10  # the 21% point would break the order, but 25% is nearer 23.4%
+    art = artifacts(tmp_path, cp=critical_points(tmp_path, error=error, eigenvalues=eig))
+    v = sc.spectrum_shifts_right(art, params())
+    assert v.details["errors"] == str([0.003, 0.25, 0.29]) and v.holds
+    assert not sc.spectrum_shifts_right(art, params(spectrum_errors=(0.0, 0.2, 0.3))).holds
 
 
 def test_error_index_correlation_fails_on_nan(tmp_path):

@@ -371,9 +371,11 @@ def gradient_flat(m: dict, grad_cutoff: float, flat_tol: float) -> np.ndarray:
     return ~accepted(m, grad_cutoff) & (np.asarray(m["gradient_curvature"]) < flat_tol)
 
 
-def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
-    """Indices of points of lowest, middle and highest training error, among those under the
-    cutoff (all points when it is None); [] unless three distinct errors are there."""
+def spectrum_picks(m: dict, grad_cutoff: float | None, targets=None) -> list[int]:
+    """Indices of three distinct points of rising error, among those under the cutoff (all
+    points when it is None): the points nearest the three target errors (ascending; each
+    point used once), or the lowest, middle and highest error when `targets` is None.
+    [] unless three distinct errors are there."""
     idx = np.arange(len(m["error"]))
     if grad_cutoff is not None:
         idx = np.flatnonzero(accepted(m, grad_cutoff))
@@ -381,5 +383,25 @@ def spectrum_picks(m: dict, grad_cutoff: float | None) -> list[int]:
     levels = np.unique(errors)
     if len(levels) < 3:
         return []
-    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]
-    return [first[0], first[len(first) // 2], first[-1]]
+    first = [int(idx[np.flatnonzero(errors == v)[0]]) for v in levels]  # one point per error
+    if targets is None:
+        return [first[0], first[len(first) // 2], first[-1]]
+    if len(targets) != 3 or list(targets) != sorted(targets):
+        raise ValueError(f"spectrum target errors must be three ascending values, got {targets}")
+    picks: list[int] = []
+    for t in targets:  # nearest unused error level; levels ascend, so picks stay ordered
+        start = levels.searchsorted(float(m["error"][picks[-1]])) + 1 if picks else 0
+        rest = levels[start:]
+        if len(rest) < 3 - len(picks):
+            return []
+        near = int(np.argmin(np.abs(rest[:len(rest) - (2 - len(picks))] - t)))
+        picks.append(first[start + near])
+    return picks
+
+
+def pool_end_points(tables: list[dict]) -> dict:
+    """Several searches' end-point tables (one per replicate seed) as one."""
+    if not tables:
+        raise ValueError("no end-point tables to pool")
+    keys = set.intersection(*(set(t) for t in tables))
+    return {k: np.concatenate([np.atleast_1d(np.asarray(t[k])) for t in tables]) for k in keys}

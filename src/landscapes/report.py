@@ -13,7 +13,7 @@ import html
 import logging
 from collections import defaultdict
 
-from landscapes.claims import figure_label, measured_text, verdict_text
+from landscapes.claims import figure_label, measured_text, tally, verdict_text
 from landscapes.provenance import read_sidecar
 
 log = logging.getLogger("landscapes")
@@ -27,6 +27,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #ccc; padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 td.holds { color: #176b2c; font-weight: bold; }
+td.finding { color: #1f4e8c; }
 td.fails { color: #a61b1b; font-weight: bold; }
 p.stamp { color: #555; }
 """
@@ -75,14 +76,13 @@ def claims_html(records: list[dict], title: str, made: str) -> str:
     parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
-    held = sum(bool(r["holds"]) for r in records)
-    parts.append(f"<p class='stamp'>{held} of {len(records)} claims hold; "
+    parts.append(f"<p class='stamp'>{tally(records)}; "
                  f"{html.escape(made)}.</p>")
     for paper, rows in by_paper(records).items():
         parts.append(f"<h2>{html.escape(paper)}</h2><table><tr>"
                      + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + "</tr>")
         for r in rows:
-            cls = "holds" if r["holds"] else "fails"
+            cls = "finding" if r.get("finding") else "holds" if r["holds"] else "fails"
             cells = [figure_label(r), r["claim"], r["paper_value"], measured_text(r),
                      r["threshold"]]
             parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
@@ -99,7 +99,8 @@ def verdicts_rst(records: list[dict], source: str) -> str:
     """The claims a figure illustrates and their verdicts, as a caption paragraph."""
     lines = [f"**Verdicts at this scale** (from ``{source}``):", ""]
     for r in records:
-        word = verdict_text(r) if r["holds"] else verdict_text(r).replace("fails", "FAILS", 1)
+        word = (verdict_text(r) if r["holds"] or r.get("finding")
+                else verdict_text(r).replace("fails", "FAILS", 1))
         lines.append(f"* **{rst_escape(word)}**: "
                      f"{rst_escape(r['claim'])} (paper: "
                      f"{rst_escape(str(r['paper_value']))}; measured "

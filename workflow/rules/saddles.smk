@@ -14,21 +14,26 @@ SADDLES_SEARCH = SADDLES["search"]
 SADDLES_OUT = partial(seed_path, "saddles")
 
 
-SADDLES_SEED = seeds_of("saddles")[0]  # the figures draw the first replicate
-SADDLES_POINTS = {"critical_points": SADDLES_OUT("measurements", "critical_points.npz",
-                                                 SADDLES_SEED)}
+SADDLES_SEED = seeds_of("saddles")[0]  # the optimizer figures draw the first replicate
+SADDLES_POINTS = {  # Fig. 1 draws every seed's search end points
+    f"critical_points_{s}": SADDLES_OUT("measurements", "critical_points.npz", s)
+    for s in seeds_of("saddles")}
 experiment(
     "saddles",
     category="Saddle points",
     figures={
         "error_vs_index": Figure(SADDLES_POINTS, {
             k: SADDLES_SEARCH[k] for k in ("grad_cutoff", "index_tol", "flat_tol")}),
-        "spectra": Figure(SADDLES_POINTS, {"grad_cutoff": SADDLES_SEARCH["grad_cutoff"]}),
+        "spectra": Figure(SADDLES_POINTS, {"grad_cutoff": SADDLES_SEARCH["grad_cutoff"],
+                                           "spectrum_errors": SADDLES["spectrum_errors"]}),
         "optimizers": Figure(
             {"optimizers": SADDLES_OUT("measurements", "optimizers.npz", SADDLES_SEED)}),
     },
     claims=lambda seed: {
         "critical_points": SADDLES_OUT("measurements", "critical_points.npz", seed),
+        # every seed's end points too: each verdict reports the value pooled over seeds
+        **{f"pooled_critical_points_{s}": SADDLES_OUT("measurements", "critical_points.npz", s)
+           for s in seeds_of("saddles")},
         "optimizers": SADDLES_OUT("measurements", "optimizers.npz", seed),
     },
 )

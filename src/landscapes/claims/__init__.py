@@ -35,10 +35,14 @@ class Verdict:
 
 
 def claim(experiment: str, name: str, paper: str, figure: str, paper_figure: str,
-          statement: str, paper_value: str):
+          statement: str, paper_value: str, finding: bool = False):
     """Register a claim function under an experiment (the rule file's name). `figure` is the
     figure's name within the experiment (`figures/<experiment>/<figure>.png`), `paper_figure`
-    the paper's label for what it reproduces ("Fig. 5", "Table 3", "(a)", or "")."""
+    the paper's label for what it reproduces ("Fig. 5", "Table 3", "(a)", or "").
+
+    A `finding` is a measurement reported beside the claims (how many searches ended where,
+    say) with no threshold to pass: its verdict reads "finding", it is left out of the count
+    of claims that hold, and its function returns holds=True once it has measured."""
     if not figure or "/" in figure or " " in figure:
         raise ValueError(f"claim {experiment}.{name}: figure must be a figure's file name "
                          f"within its experiment, got {figure!r}")
@@ -46,7 +50,7 @@ def claim(experiment: str, name: str, paper: str, figure: str, paper_figure: str
     def register(fn: Callable) -> Callable:
         fn.claim_info = {"id": f"{experiment}.{name}", "experiment": experiment, "paper": paper,
                          "figure": figure, "paper_figure": paper_figure, "claim": statement,
-                         "paper_value": paper_value}
+                         "paper_value": paper_value, "finding": finding}
         REGISTRY.setdefault(experiment, []).append(fn)
         return fn
     return register
@@ -141,6 +145,11 @@ def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
                       per_seed=[{"seed": seed, "measured": r["measured"], "holds": r["holds"],
                                  "threshold": r["threshold"], "details": r["details"]}
                                 for seed, r in zip(seeds, records)])
+        pooled = [r["details"].get("pooled") for r in records if "pooled" in r["details"]]
+        if pooled:
+            if any(p != pooled[0] for p in pooled) or len(pooled) != len(records):
+                raise ValueError(f"claim {ids[i]}: the seeds report different pooled values")
+            record["pooled"] = pooled[0]
         if len(seeds) > 1 and all(_numeric(v) for v in values):
             record["measured"] = float(statistics.median(values))
             record["spread"] = {"min": float(min(values)), "max": float(max(values)),
@@ -153,8 +162,10 @@ def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
 
 def verdict_text(record: dict) -> str:
     """'holds' or 'fails'; over several seeds 'holds in n of n seeds', or 'fails: holds in k
-    of n seeds' (a claim holds only where it holds at every seed)."""
+    of n seeds' (a claim holds only where it holds at every seed); 'finding' for a finding."""
     n = record.get("n", 1)
+    if record.get("finding"):
+        return "finding" if n == 1 else f"finding, at {n} seeds"
     if n == 1:
         return "holds" if record["holds"] else "fails"
     counted = f"holds in {record['held']} of {n} seeds"
@@ -162,12 +173,24 @@ def verdict_text(record: dict) -> str:
 
 
 def measured_text(record: dict) -> str:
-    """The measured value; over several seeds their median with the range."""
+    """The measured value; over several seeds their median with the range; then the value
+    pooled over the seeds' measurements where the claim computes one."""
     spread = record.get("spread")
-    if spread is None:
-        return fmt(record["measured"])
-    return (f"{fmt(record['measured'])} (median of {record['n']} seeds; "
-            f"{fmt(spread['min'])} to {fmt(spread['max'])})")
+    text = fmt(record["measured"])
+    if spread is not None:
+        text = (f"{text} (median of {record['n']} seeds; "
+                f"{fmt(spread['min'])} to {fmt(spread['max'])})")
+    if "pooled" in record:
+        text += f"; pooled over seeds: {fmt(record['pooled'])}"
+    return text
+
+
+def tally(records: list[dict]) -> str:
+    """'k of n claims hold', and how many findings are reported beside them."""
+    judged = [r for r in records if not r.get("finding")]
+    text = f"{sum(bool(r['holds']) for r in judged)} of {len(judged)} claims hold"
+    found = len(records) - len(judged)
+    return text + (f"; {found} finding{'s' if found > 1 else ''} reported" if found else "")
 
 
 def fmt(value) -> str:
@@ -181,11 +204,11 @@ def markdown_table(records: list[dict]) -> str:
     head = "| paper | figure | claim | paper's value | measured | threshold | verdict |"
     rows = [head, "|" + "---|" * 7]
     for r in records:
-        verdict = verdict_text(r) if r["holds"] else f"**{verdict_text(r)}**"
+        verdict = (verdict_text(r) if r["holds"] or r.get("finding")
+                   else f"**{verdict_text(r)}**")
         cells = [r["paper"], figure_label(r), r["claim"], r["paper_value"], measured_text(r),
                  r["threshold"], verdict]
         rows.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
-    held = sum(r["holds"] for r in records)
     rows.append("")
-    rows.append(f"{held} of {len(records)} claims hold.")
+    rows.append(f"{tally(records)}.")
     return "\n".join(rows) + "\n"

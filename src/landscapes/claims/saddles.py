@@ -12,7 +12,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim, finite, ratio
-from landscapes.critical import accepted, gradient_flat, spectrum_picks
+from landscapes.critical import accepted, gradient_flat, pool_end_points, spectrum_picks
 from landscapes.store import load_npz
 
 EXP = "saddles"
@@ -23,37 +23,132 @@ def _cut(search) -> str:
     return f"|grad| < {search['grad_cutoff']:g}, eigenvalues < -{search['index_tol']:g} negative"
 
 
+def _end_points(artifacts) -> dict:
+    return load_npz(artifacts["critical_points"])
+
+
+def _pooled(artifacts) -> dict:
+    """Every replicate seed's end points together (the `pooled_critical_points_<seed>`
+    artifacts), for the value pooled over seeds that each seed's verdict reports beside its
+    own."""
+    paths = [artifacts[k] for k in sorted(artifacts) if k.startswith("pooled_critical_points")]
+    if not paths:
+        raise KeyError("no pooled_critical_points_<seed> artifacts: the claims rule names "
+                         "every seed's critical_points.npz")
+    return pool_end_points([load_npz(p) for p in paths])
+
+
+def _spearman(m: dict, mask=None) -> float:
+    err, idx = np.asarray(m["error"]), np.asarray(m["index"])
+    if mask is not None:
+        err, idx = err[mask], idx[mask]
+    if len(err) < 3:
+        return float("nan")
+    return float(spearmanr(err, idx).statistic)
+
+
+@claim(EXP, "error_index_correlation_all", PAPER, "error_vs_index", "Fig. 1a/c",
+       "as the paper measured: training error rises with the index over every search end point "
+       "(Spearman correlation; no gradient cutoff, as the paper states none)",
+       "points near a monotone error-index curve")
+def error_index_correlation_all(artifacts, params):
+    c = params["claims"]
+    m = _end_points(artifacts)
+    n = len(m["error"])
+    rho = _spearman(m)
+    threshold = f"Spearman >= {c['min_spearman']} over >= {c['min_points']} end points"
+    details = {"end_points": n, "pooled": round(_spearman(_pooled(artifacts)), 4)}
+    holds = bool(n >= c["min_points"] and np.isfinite(rho) and rho >= c["min_spearman"])
+    return Verdict(rho, threshold, holds, details)
+
+
 @claim(EXP, "error_index_correlation", PAPER, "error_vs_index", "Fig. 1a/c",
-       "training error rises with the index of critical points (Spearman correlation)",
+       "strong form: training error rises with the index of the end points that are critical "
+       "points, under the gradient cutoff (Spearman correlation)",
        "points near a monotone error-index curve")
 def error_index_correlation(artifacts, params):
     search, c = params["search"], params["claims"]
-    m = load_npz(artifacts["critical_points"])
+    m = _end_points(artifacts)
     ok = accepted(m, search["grad_cutoff"])
     n = int(ok.sum())
-    rho_all = float(spearmanr(m["error"], m["index"]).statistic) if len(ok) > 2 else float("nan")
     flat = int(gradient_flat(m, search["grad_cutoff"], search["flat_tol"]).sum())
-    details = {"accepted": n, "candidates": len(ok), "spearman_all_candidates": rho_all,
-               "gradient_flat": flat, "unfinished": len(ok) - n - flat,
-               "cutoff": _cut(search), "flat_tol": search["flat_tol"]}
+    pooled = _pooled(artifacts)
+    pooled_ok = accepted(pooled, search["grad_cutoff"])
+    details = {"accepted": n, "candidates": len(ok), "gradient_flat": flat,
+               "unfinished": len(ok) - n - flat, "cutoff": _cut(search),
+               "flat_tol": search["flat_tol"],
+               "pooled": (round(_spearman(pooled, pooled_ok), 4)
+                          if pooled_ok.sum() >= c["min_points"]
+                          else f"n/a: {int(pooled_ok.sum())} points under the cutoff")}
     threshold = (f"Spearman >= {c['min_spearman']} over >= {c['min_points']} points "
                  f"with {_cut(search)}")
     if n < c["min_points"]:
         return Verdict(f"n/a: {n} of {len(ok)} points under the cutoff ({flat} of the rest "
                        "gradient-flat)", threshold, False, details)
-    rho = float(spearmanr(m["error"][ok], m["index"][ok]).statistic)
+    rho = _spearman(m, ok)
     holds = bool(np.isfinite(rho) and rho >= c["min_spearman"])
     return Verdict(rho, threshold, holds, details)
 
 
+def _kinds(m: dict, search) -> tuple[str, dict]:
+    ok = accepted(m, search["grad_cutoff"])
+    flat = gradient_flat(m, search["grad_cutoff"], search["flat_tol"])
+    n = len(ok)
+    counts = {"critical": int(ok.sum()), "gradient-flat": int(flat.sum()),
+              "unfinished": int((~ok & ~flat).sum())}
+    text = ", ".join(f"{k} {v} of {n} ({100 * v / n:.0f}%)" for k, v in counts.items())
+    return text, counts
+
+
+@claim(EXP, "end_point_kinds", "Frye et al. 2021", "error_vs_index", "Fig. 1a/c",
+       "where the Newton-type searches end: critical points, gradient-flat points (H g = 0 with "
+       "g != 0) or unfinished", "gradient-flat regions are common where Newton methods stop",
+       finding=True)
+def end_point_kinds(artifacts, params):
+    search = params["search"]
+    m = _end_points(artifacts)
+    if not len(m["error"]):
+        raise ValueError("no search end points")
+    text, counts = _kinds(m, search)
+    pooled, _ = _kinds(_pooled(artifacts), search)
+    return Verdict(text, f"{_cut(search)}; gradient-flat: |Hg| < {search['flat_tol']:g} "
+                   "|g| max|eigenvalue|", True, {**counts, "pooled": pooled})
+
+
+def _error_range(m: dict) -> tuple[float, float]:
+    err = np.asarray(m["error"], dtype=float)
+    if not err.size or not finite(err):
+        return float("nan"), float("nan")
+    return float(err.min()), float(err.max())
+
+
+@claim(EXP, "error_range", PAPER, "error_vs_index", "Fig. 1a/c",
+       "the search end points span the paper's error range: the lowest below the low bound, "
+       "the highest above the high bound (the regime the figure is drawn in)",
+       "critical points from near 0% to about 50% training error")
+def error_range(artifacts, params):
+    c = params["claims"]
+    low, high = _error_range(_end_points(artifacts))
+    p_low, p_high = _error_range(_pooled(artifacts))
+    holds = bool(finite(low, high) and low < c["low_error"] and high > c["high_error"])
+    return Verdict(f"lowest {100 * low:.2f}%, highest {100 * high:.1f}%",
+                   f"lowest < {100 * c['low_error']:g}%, highest > {100 * c['high_error']:g}% "
+                   "training error", holds,
+                   {"lowest": low, "highest": high,
+                    "pooled": f"lowest {100 * p_low:.2f}%, highest {100 * p_high:.1f}%"})
+
+
 @claim(EXP, "spectrum_shifts_right", PAPER, "spectra", "Fig. 1b/d",
-       "the median Hessian eigenvalue grows as the error of the critical point falls",
+       "the median Hessian eigenvalue grows as the error of the critical point falls (the "
+       "critical points nearest the paper's three errors)",
        "spectra at 0.32%, 23.4%, 28.2% error shift right as error falls")
 def spectrum_shifts_right(artifacts, params):
     search = params["search"]
-    m = load_npz(artifacts["critical_points"])
-    picks = spectrum_picks(m, search["grad_cutoff"])
-    threshold = f"median(low) > median(middle) > median(high error), {_cut(search)}"
+    targets = params["spectrum_errors"]
+    m = _end_points(artifacts)
+    picks = spectrum_picks(m, search["grad_cutoff"], targets)
+    threshold = (f"median(low) > median(middle) > median(high error) at the critical points "
+                 f"nearest {', '.join(f'{100 * t:g}%' for t in targets)} error, {_cut(search)}")
     if not picks:
         n = int(accepted(m, search["grad_cutoff"]).sum())
         return Verdict(f"n/a: {n} points under the cutoff, fewer than 3 distinct errors",
@@ -61,7 +156,7 @@ def spectrum_shifts_right(artifacts, params):
                        {"cutoff": _cut(search)})
     medians = [float(np.median(m["eigenvalues"][k])) for k in picks]
     errors = [float(m["error"][k]) for k in picks]
-    holds = medians[0] > medians[1] > medians[2]
+    holds = finite(medians) and medians[0] > medians[1] > medians[2]
     return Verdict(f"medians {medians[0]:.3g} > {medians[1]:.3g} > {medians[2]:.3g}",
                    threshold, bool(holds),
                    {"errors": str(errors), "medians": str(medians), "cutoff": _cut(search)})

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cm, colors
 
-from landscapes.critical import accepted, gradient_flat, spectrum_picks
+from landscapes.critical import accepted, gradient_flat, pool_end_points, spectrum_picks
 from landscapes.plotting import figure
 from landscapes.store import load_npz
 
@@ -19,17 +19,25 @@ METHOD_STYLE = {  # key in optimizers.npz -> (label, colour)
 }
 
 
+def _pooled(artifacts: dict) -> tuple[dict, int]:
+    """Every replicate seed's end points (`critical_points_<seed>` artifacts) as one table."""
+    tables = [load_npz(artifacts[k]) for k in sorted(artifacts)
+              if k.startswith("critical_points")]
+    return pool_end_points(tables), len(tables)
+
+
 def error_vs_index(artifacts: dict, settings: dict):
-    """Paper Fig. 1 (a, c): one dot per critical point, index on x, training error on y; the
-    searches' other end points drawn open, gradient-flat ones apart from unfinished ones."""
-    m = load_npz(artifacts["critical_points"])
+    """Paper Fig. 1 (a, c): one dot per search end point, index (fraction of negative
+    eigenvalues) on x, training error (%) on y, every replicate seed's searches together;
+    critical points filled, gradient-flat end points open, unfinished ones crosses."""
+    m, n_seeds = _pooled(artifacts)
     grad_cutoff, index_tol = settings["grad_cutoff"], settings["index_tol"]
     flat_tol = settings["flat_tol"]
     fig, ax = figure(figsize=(5.6, 4.4))
     ok = accepted(m, grad_cutoff)
     flat = gradient_flat(m, grad_cutoff, flat_tol)
     rest = ~ok & ~flat
-    err, index = 100 * np.asarray(m["error"]), 100 * np.asarray(m["index"])
+    err, index = 100 * np.asarray(m["error"]), np.asarray(m["index"])
     logg = np.log10(np.maximum(np.asarray(m["grad_norm"]), 1e-300))
     norm = colors.Normalize(logg.min(), max(logg.max(), logg.min() + 1))
     cmap = plt.get_cmap("viridis")
@@ -41,42 +49,43 @@ def error_vs_index(artifacts: dict, settings: dict):
     ax.scatter(index[ok], err[ok], s=30, c=cmap(norm(logg[ok])), edgecolors="k", linewidths=0.5,
                label=f"critical points, |grad| < {grad_cutoff:g} ({ok.sum()})")
     fig.colorbar(cm.ScalarMappable(norm, cmap), ax=ax, label="log10 |grad| at the end point")
-    ax.set(xlabel=f"index: % of Hessian eigenvalues < -{index_tol:g}",
-           ylabel="training error (%)",
-           title="Critical points found from perturbed SGD trajectory points")
-    ax.set_xlim(left=-1)
+    ax.set(xlabel=f"index of critical point (fraction of eigenvalues < -{index_tol:g})",
+           ylabel="train error (%)",
+           title=f"{len(err)} search end points from {n_seeds} training seeds")
+    ax.set_xlim(left=-0.005)
+    ax.set_ylim(bottom=-1)
     ax.legend(loc="lower right", fontsize=7)
     return fig
 
 
 def spectra(artifacts: dict, settings: dict):
-    """Paper Fig. 1 (b, d): eigenvalue histograms at critical points of low, middle and high
-    error; log y-axis, a line at zero."""
-    m = load_npz(artifacts["critical_points"])
-    grad_cutoff = settings["grad_cutoff"]
-    picks = spectrum_picks(m, grad_cutoff)
+    """Paper Fig. 1 (b, d): eigenvalue histograms at the critical points (every seed's) whose
+    errors are nearest the paper's three; log y-axis, a line at zero."""
+    m, _ = _pooled(artifacts)
+    grad_cutoff, targets = settings["grad_cutoff"], settings["spectrum_errors"]
+    picks = spectrum_picks(m, grad_cutoff, targets)
     note = ""
     if not picks:  # too few distinct critical points: show the searches' end points instead
-        order = np.argsort(m["error"], kind="stable")
-        picks = spectrum_picks(m, None) or [int(order[0]), int(order[len(order) // 2]),
-                                            int(order[-1])]
+        picks = spectrum_picks(m, None, targets)
         note = (f"\nfewer than 3 distinct points under |grad| < {grad_cutoff:g}: "
                 "search end points shown, NOT critical points")
+    if not picks:
+        raise ValueError("fewer than three distinct training errors among the search end "
+                         "points: no spectra to compare")
     fig, ax = figure(figsize=(6.4, 4.4))
     eigs = np.asarray(m["eigenvalues"])[picks]
     lim = np.abs(eigs).max()
     bins = np.linspace(-lim, lim, 81)
-    for k, colour, label in zip(picks, ("tab:green", "tab:orange", "tab:red"),
-                                ("low", "middle", "high")):
+    for k, colour in zip(picks, ("tab:green", "tab:orange", "tab:red")):
         e = m["eigenvalues"][k]
         ax.hist(e, bins=bins, histtype="step", lw=1.6, color=colour,
-                label=f"{label} error {100 * m['error'][k]:.1f}%: index "
-                      f"{100 * m['index'][k]:.1f}%, median {np.median(e):.2g}, "
-                      f"|grad| {m['grad_norm'][k]:.1e}")
+                label=f"error {100 * m['error'][k]:.2f}%: index {m['index'][k]:.3f}, "
+                      f"|grad| {m['grad_norm'][k]:.1e}, median {np.median(e):.2g}")
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yscale("log")
-    ax.set(xlabel="Hessian eigenvalue", ylabel="count (log scale)",
-           title="Spectra at critical points of different error" + note)
+    wanted = ", ".join(f"{100 * t:g}%" for t in targets)
+    ax.set(xlabel="eigenvalue", ylabel="count (log scale)",
+           title=f"Spectra at the critical points nearest {wanted} error" + note)
     ax.legend(loc="upper left", fontsize=7)
     return fig
 
