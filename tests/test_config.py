@@ -214,3 +214,13 @@ def test_config_reference_is_up_to_date():
     expected = markdown_reference(SCHEMAS)
     assert (ROOT / "config" / "README.md").read_text() == expected, \
         "config/README.md is out of date: run `python -m landscapes.config`"
+
+
+def test_the_cifar10_saddles_overlay_stacks_on_the_paper_scale():
+    paper, cifar = ROOT / "config" / "paper.yaml", ROOT / "config" / "paper_cifar10.yaml"
+    cfg = load([DEFAULT, paper, cifar], SCHEMAS)
+    assert cfg["run_name"] == "paper_cifar10" and cfg["experiments"] == ["saddles"]
+    assert cfg["saddles"]["dataset"] == "cifar10_10"
+    assert cfg["datasets"]["cifar10_10"]["size"] == 10
+    assert cfg["saddles"]["n_runs"] == load([DEFAULT, paper], SCHEMAS)["saddles"]["n_runs"]
+    assert _cli("check-config", "config/paper.yaml", "config/paper_cifar10.yaml").returncode == 0
