@@ -136,7 +136,8 @@ def test_autoencoder_switch_runs_end_to_end_and_the_figure_draws(tmp_path):
                       methods=["sfn_krylov", "sfn"], dampings=[1e-2, 1.0], krylov_dim=4)
     arrays = ae.switch_arrays(s)
     for key in ("msgd", "sfn_krylov", "sfn"):
-        assert np.isfinite(arrays[f"{key}_loss"]).all() and np.isfinite(arrays[f"{key}_error"]).all()
+        assert np.isfinite(arrays[f"{key}_loss"]).all()
+        assert np.isfinite(arrays[f"{key}_error"]).all()
     for key in ("sfn_krylov", "sfn"):  # a step is taken only where it lowers the loss
         assert (np.diff(arrays[f"{key}_loss"]) <= 0).all()
     save_npz(tmp_path / "ae.npz", **arrays)
