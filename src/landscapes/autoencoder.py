@@ -125,37 +125,36 @@ def switch_run(problem: Problem, msgd: Iterable[torch.Tensor], max_epochs: int, 
     steps = iter(msgd)
     sgd = f"{name} momentum SGD"
 
-    def record(epoch: int) -> dict:
+    def record(epoch: int) -> tuple[dict, torch.Tensor]:
         try:
             theta = next(steps)
         except StopIteration:
             raise ValueError(f"{sgd} ended at epoch {epoch - 1}, before the switch run "
                              "was done") from None
-        return {**point_record(problem.loss_fn, problem.error_fn, theta, epoch, name=sgd),
-                "theta": theta}
+        return point_record(problem.loss_fn, problem.error_fn, theta, epoch, name=sgd), theta
 
-    rows, at = [record(0)], None
+    row, start = record(0)
+    rows, at = [row], None
     progress = Progress(max_epochs, f"{sgd} epochs until a plateau")
     for epoch in range(1, max_epochs + 1):
-        rows.append(record(epoch))
+        row, start = record(epoch)  # only the latest point is kept: the switch starts there
+        rows.append(row)
         progress.step()
         at = plateau_epoch([r["loss"] for r in rows], window, rel_tol)
         if at is not None:
             break
     found = at is not None
-    at = len(rows) - 1 if at is None else at
-    start = rows[at]["theta"]
+    at = len(rows) - 1 if at is None else at  # plateau_epoch returns the newest epoch here
     log.info("%s: %s at epoch %d, loss %.6f", name, "plateau" if found else "no plateau, "
              "switching at the last epoch", at, rows[at]["loss"])
     progress = Progress(epochs, f"{sgd} continued")
     for epoch in range(at + 1, at + epochs + 1):
-        rows.append(record(epoch))
+        rows.append(record(epoch)[0])
         progress.step()
     switched = {m: second_order_run(problem.loss_fn, problem.error_fn, start, m, epochs,
                                     dampings, krylov_dim, name=name, first_epoch=at)[0]
                 for m in methods}
-    msgd_hist = RunHistory([{k: v for k, v in r.items() if k != "theta"} for r in rows])
-    return Switch(msgd_hist, switched, at, found)
+    return Switch(RunHistory(rows), switched, at, found)
 
 
 def switch_arrays(s: Switch) -> dict[str, np.ndarray]:
