@@ -1,6 +1,7 @@
 """Every claim of Dauphin et al. 2014 on small synthetic artifacts in the pipeline's format
-(`critical_points.npz` from the search, `optimizers.npz` from the comparison): one case that
-holds, one that fails, and the degenerate inputs that must fail or raise."""
+(`critical_points.npz` from the search, `optimizers.npz` from the comparison, `autoencoder.npz`
+from the switch run): one case that holds, one that fails, and the degenerate inputs that must
+fail or raise."""
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ EPOCHS = np.arange(6)
 def params(grad_cutoff=1e-6, spectrum_errors=(0.0032, 0.234, 0.282), **claims):
     return section("saddles", search={"grad_cutoff": grad_cutoff, "index_tol": 1e-5,
                                       "flat_tol": 1e-3},
-                   spectrum_errors=list(spectrum_errors), claims=claims)
+                   spectrum_errors=list(spectrum_errors),
+                   autoencoder={"switch": {"window": 2, "rel_tol": 0.01}}, claims=claims)
 
 
 def critical_points(tmp_path, error=None, index=None, eigenvalues=None, grad=None):
@@ -41,17 +43,31 @@ def optimizers(tmp_path, **over):
                         ("lambda_min", 0 * ep))}
     opt.update(msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.185, 1.18]),
                newton_loss=np.full(6, 1.3), sfn_loss=np.linspace(2, 1.0, 6),
-               sfn_krylov_loss=np.full(6, 1.1), switch_epoch=np.array([3, 4, 5]),
-               switch_loss=np.array([1.19, 1.0, 0.9]), switch_at=np.array(3),
-               switch_plateau_found=np.array(True))
+               sfn_krylov_loss=np.full(6, 1.1))
     opt.update(over)
     save_npz(tmp_path / "opt.npz", **opt)
     return str(tmp_path / "opt.npz")
 
 
-def artifacts(tmp_path, cp=None, opt=None, pooled=None):
+def autoencoder(tmp_path, **over):
+    """MSGD epochs 0-5 with its plateau at 3, continued to 5; Krylov and exact SFN from 3."""
+    ae = {f"{k}_{c}": v for k, ep in (("msgd", EPOCHS), ("sfn_krylov", EPOCHS[3:]),
+                                      ("sfn", EPOCHS[3:]))
+          for c, v in (("epoch", ep), ("error", 0 * ep), ("grad_norm", 1 + 0 * ep),
+                       ("lambda_min", 0 * ep - 1))}
+    ae.update(msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.185, 1.18]),
+              sfn_krylov_loss=np.array([1.19, 1.0, 0.9]), sfn_loss=np.array([1.19, 1.1, 1.15]),
+              switch_at=np.array(3), plateau_found=np.array(True),
+              methods=np.array(["sfn_krylov", "sfn"]))
+    ae.update(over)
+    save_npz(tmp_path / "ae.npz", **ae)
+    return str(tmp_path / "ae.npz")
+
+
+def artifacts(tmp_path, cp=None, opt=None, ae=None, pooled=None):
     cp = cp or critical_points(tmp_path)
     return {"critical_points": cp, "optimizers": opt or optimizers(tmp_path),
+            "autoencoder": ae or autoencoder(tmp_path),
             **{f"pooled_critical_points_{k}": p for k, p in enumerate(pooled or [cp])}}
 
 
@@ -61,8 +77,12 @@ def test_every_claim_holds_and_states_its_cutoff(tmp_path):
     corr = records["error_index_correlation"]
     assert corr["details"]["accepted"] == N - 1 and corr["details"]["gradient_flat"] == 1
     assert "1e-06" in corr["threshold"] and "1e-06" in records["spectrum_shifts_right"]["threshold"]
-    switch = records["switch_escapes_plateau"]["measured"]
-    assert switch.startswith("SFN drop 0.244, SGD drop 0.008")
+    switch = records["switch_escapes_plateau"]
+    assert switch["measured"] == "SFN drop 0.244, SGD drop 0.008 (epochs 3-5)"
+    assert switch["details"]["method"] == "sfn_krylov"
+    assert switch["details"]["drop_sfn_krylov"] == pytest.approx(0.29 / 1.19)
+    assert switch["details"]["drop_sfn"] == pytest.approx(0.04 / 1.19)  # reported beside it
+    assert "over the last 2 epochs" in switch["details"]["plateau_rule"]
 
 
 def test_error_index_correlation_fails_when_error_falls_with_index(tmp_path):
@@ -184,20 +204,41 @@ def test_sfn_lowest_loss_fails_on_nan_and_raises_without_an_sgd_record(tmp_path)
 
 
 def test_switch_escapes_plateau_fails_when_sgd_drops_too(tmp_path):
-    art = artifacts(tmp_path, opt=optimizers(tmp_path,
+    art = artifacts(tmp_path, ae=autoencoder(tmp_path,
                                              msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.0, 0.8])))
     assert not sc.switch_escapes_plateau(art, params()).holds
     # SFN's drop of 0.244 misses a margin of 0.3
     assert not sc.switch_escapes_plateau(artifacts(tmp_path), params(switch_margin=0.3)).holds
 
 
+def test_switch_escapes_plateau_reads_the_first_method(tmp_path):
+    # exact SFN (drop 0.034) listed first: it is the one judged, and it misses the margin
+    art = artifacts(tmp_path, ae=autoencoder(tmp_path, methods=np.array(["sfn", "sfn_krylov"])))
+    verdict = sc.switch_escapes_plateau(art, params())
+    assert not verdict.holds and verdict.details["method"] == "sfn"
+    assert verdict.details["drop_sfn_krylov"] == pytest.approx(0.29 / 1.19)
+
+
+def test_switch_escapes_plateau_fails_without_a_plateau(tmp_path):
+    # the same drops, but the switch came at the last allowed epoch, not at a plateau
+    art = artifacts(tmp_path, ae=autoencoder(tmp_path, plateau_found=np.array(False)))
+    verdict = sc.switch_escapes_plateau(art, params())
+    assert not verdict.holds and "no plateau found" in verdict.measured
+
+
 def test_switch_escapes_plateau_fails_on_a_zero_loss_at_the_switch(tmp_path):
     # drops relative to zero would be +inf for SFN and -inf for SGD, and the claim would hold
-    zero = optimizers(tmp_path, msgd_loss=np.array([2, 1.5, 1.2, 0.0, 0.0, 0.01]),
-                      switch_loss=np.array([0.0, -0.1, -0.2]))
-    assert not sc.switch_escapes_plateau(artifacts(tmp_path, opt=zero), params()).holds
-    nan = optimizers(tmp_path, switch_loss=np.array([1.19, 1.0, np.nan]))
-    assert not sc.switch_escapes_plateau(artifacts(tmp_path, opt=nan), params()).holds
+    zero = autoencoder(tmp_path, msgd_loss=np.array([2, 1.5, 1.2, 0.0, 0.0, 0.01]),
+                       sfn_krylov_loss=np.array([0.0, -0.1, -0.2]))
+    assert not sc.switch_escapes_plateau(artifacts(tmp_path, ae=zero), params()).holds
+    nan = autoencoder(tmp_path, sfn_krylov_loss=np.array([1.19, 1.0, np.nan]))
+    assert not sc.switch_escapes_plateau(artifacts(tmp_path, ae=nan), params()).holds
+
+
+def test_switch_escapes_plateau_raises_without_an_sgd_record_where_sfn_ends(tmp_path):
+    short = autoencoder(tmp_path, msgd_epoch=EPOCHS[:5], msgd_loss=np.ones(5))
+    with pytest.raises(ValueError, match="no record at epoch 5"):
+        sc.switch_escapes_plateau(artifacts(tmp_path, ae=short), params())
 
 
 def test_a_missing_artifact_raises(tmp_path):

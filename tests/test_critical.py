@@ -163,3 +163,13 @@ def test_plateau_epoch():
     assert cr.plateau_epoch([3.0, 2.0, 1.0], window=1, rel_tol=0.01) is None
     assert math.isfinite(cr.plateau_epoch(losses, 1, 0.05))
 
+
+
+def test_krylov_sfn_directions_share_one_subspace_across_dampings():
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randn(7, 7, generator=gen, dtype=D)
+    h, g = a + a.T, torch.randn(7, generator=gen, dtype=D)
+    many = cr.krylov_sfn_directions(hs.matvec_of(h), g, 4, [1e-2, 1.0])
+    for d, step in zip([1e-2, 1.0], many):
+        torch.testing.assert_close(step, cr.krylov_sfn_direction(hs.matvec_of(h), g, 4, d))
+    assert not torch.allclose(many[0], many[1])

@@ -1,7 +1,4 @@
-"""Momentum SGD vs damped Newton vs saddle-free Newton, and SGD switched to SFN at its plateau
-(rule saddles_compare)."""
-
-import numpy as np
+"""Momentum SGD vs damped Newton vs saddle-free Newton (rule saddles_compare)."""
 
 from landscapes import critical, train
 from landscapes.data import Dataset
@@ -27,19 +24,4 @@ with step(snakemake, __file__), train.divergence_hint(
                                             c["epochs"], c["dampings"], c["krylov_dim"],
                                             name=name)
         arrays.update(critical.history_arrays(hist, method))
-    # switch: SGD until its loss plateaus, then saddle-free Newton
-    sw = c["switch"]
-    losses = sgd.column("loss")
-    last = len(losses) - 1 - sw["epochs"]
-    if last < 1:
-        raise ValueError(f"saddles.compare.switch.epochs ({sw['epochs']}) leaves no SGD epochs "
-                         f"to switch from; raise saddles.train.epochs ({len(losses) - 1})")
-    plateau = critical.plateau_epoch(losses[:last + 1], sw["window"], sw["rel_tol"])
-    at = last if plateau is None else plateau
-    hist, _ = critical.second_order_run(problem.loss_fn, problem.error_fn,
-                                        params[at].double(), "sfn", sw["epochs"], c["dampings"],
-                                        first_epoch=int(epochs[at]), name=f"{name} switch")
-    arrays.update(critical.history_arrays(hist, "switch"))
-    arrays["switch_at"] = np.array(int(epochs[at]))
-    arrays["switch_plateau_found"] = np.array(plateau is not None)
     save_npz(snakemake.output[0], **arrays)

@@ -180,11 +180,19 @@ def krylov_sfn_direction(matvec, g: torch.Tensor, k: int, damping: float) -> tor
     With Q (k x dim) orthonormal and T = Q H Q^T = U diag(t) U^T, the step is
     -Q^T U diag(1 / (|t| + d)) U^T Q g, and Q g = |g| e1 because Q's first row is g / |g|.
     """
+    return krylov_sfn_directions(matvec, g, k, [damping])[0]
+
+
+def krylov_sfn_directions(matvec, g: torch.Tensor, k: int,
+                          dampings: list[float]) -> list[torch.Tensor]:
+    """`krylov_sfn_direction` for each damping, from one Lanczos run (the subspace and its
+    Ritz pairs do not depend on the damping: k products in all, not k per damping)."""
     res = lanczos(matvec, g.numel(), k, dtype=g.dtype, v0=g, return_basis=True)
     t, u = res.ritz()
     qg = torch.zeros(res.steps, dtype=g.dtype)
     qg[0] = g.norm()
-    return -res.basis.T @ (u @ ((u.T @ qg) / (t.abs() + damping)))
+    uqg = u.T @ qg
+    return [-res.basis.T @ (u @ (uqg / (t.abs() + d))) for d in dampings]
 
 
 @dataclass
@@ -233,7 +241,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         loss, g = gradient(loss_fn, theta)
         if method == "sfn_krylov":
             mv = hvp_fn(loss_fn, theta)
-            steps = [krylov_sfn_direction(mv, g, krylov_dim, d) for d in dampings]
+            steps = krylov_sfn_directions(mv, g, krylov_dim, dampings)
         else:
             lam, vecs = torch.linalg.eigh(exact_hessian(loss_fn, theta))
             steps = [newton_direction(g, lam, vecs, d, method) for d in dampings]

@@ -1,4 +1,5 @@
-"""Models built by name from config: MLP, deep linear, CIFAR ResNets, VGG-9, Keskar's C1.
+"""Models built by name from config: MLP, deep linear, CIFAR ResNets, VGG-9, Keskar's C1;
+and the deep autoencoder (`autoencoder`: input -> code -> input, not a classifier).
 
 `build(spec, input_shape, n_classes)` takes a config mapping such as
 `{name: mlp, hidden: [100], activation: relu}` and the data's input shape.
@@ -38,6 +39,14 @@ class MLP(nn.Module):
 def deep_linear(widths: list[int]) -> MLP:
     """W_L ... W_1 x: a product of matrices, no biases, no activations."""
     return MLP(widths[0], list(widths[1:-1]), widths[-1], activation="linear", bias=False)
+
+
+def autoencoder(in_features: int, hidden: list[int], activation: str = "sigmoid") -> MLP:
+    """An encoder-decoder MLP from the flattened input back to it; the narrowest of `hidden`
+    (e.g. [32, 8, 32]) is the code. The output layer is linear (a squared-error fit)."""
+    if not hidden:
+        raise ValueError("an autoencoder needs at least one hidden layer (its code)")
+    return MLP(in_features, list(hidden), in_features, activation)
 
 
 def _norm(channels: int, batchnorm: bool) -> nn.Module:

@@ -1,5 +1,6 @@
 # Saddle points (Dauphin et al. 2014): critical points found from perturbed trajectory points,
-# their error against index and their spectra; damped Newton vs saddle-free Newton vs SGD.
+# their error against index and their spectra; damped Newton vs saddle-free Newton vs SGD; a
+# deep autoencoder switched from SGD to saddle-free Newton at its plateau.
 # One folder per replicate seed.
 
 SADDLES = config["saddles"]
@@ -28,6 +29,9 @@ experiment(
                                            "spectrum_errors": SADDLES["spectrum_errors"]}),
         "optimizers": Figure(
             {"optimizers": SADDLES_OUT("measurements", "optimizers.npz", SADDLES_SEED)}),
+        "autoencoder": Figure(
+            {"autoencoder": SADDLES_OUT("measurements", "autoencoder.npz", SADDLES_SEED)},
+            {k: SADDLES["autoencoder"]["switch"][k] for k in ("window", "rel_tol")}),
     },
     claims=lambda seed: {
         "critical_points": SADDLES_OUT("measurements", "critical_points.npz", seed),
@@ -35,6 +39,7 @@ experiment(
         **{f"pooled_critical_points_{s}": SADDLES_OUT("measurements", "critical_points.npz", s)
            for s in seeds_of("saddles")},
         "optimizers": SADDLES_OUT("measurements", "optimizers.npz", seed),
+        "autoencoder": SADDLES_OUT("measurements", "autoencoder.npz", seed),
     },
 )
 
@@ -133,3 +138,25 @@ rule saddles_compare:
         CONDA_ENV
     script:
         "../../scripts/saddles/compare.py"
+
+
+rule saddles_autoencoder:
+    input:
+        data=dataset(SADDLES["autoencoder"]["dataset"]),
+    output:
+        SADDLES_OUT("measurements", "autoencoder.npz"),
+    params:
+        autoencoder=SADDLES["autoencoder"],
+        seed=lambda w: int(w.seed),
+    log:
+        log_of("saddles_autoencoder", "_seed{seed}"),
+    benchmark:
+        out("benchmarks/saddles_autoencoder_seed{seed}.tsv")
+    threads: 1  # small matrices: a second thread gains little
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/saddles/autoencoder.py"

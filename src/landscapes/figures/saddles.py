@@ -1,5 +1,6 @@
 """Figures of the saddle-point experiment (Dauphin et al. 2014); each takes the artifacts
-(`critical_points`, `optimizers`: npz paths) and the search's cutoffs as settings."""
+(`critical_points`, `optimizers`, `autoencoder`: npz paths) and the search's cutoffs or the
+plateau rule as settings."""
 
 from __future__ import annotations
 
@@ -91,11 +92,11 @@ def spectra(artifacts: dict, settings: dict):
 
 
 def optimizers(artifacts: dict, settings: dict):
-    """Paper Fig. 3 and 4: training error, most negative eigenvalue and gradient norm over
-    epochs for momentum SGD, damped Newton and saddle-free Newton; SGD switched to SFN."""
+    """Paper Fig. 3: training error, most negative eigenvalue and gradient norm over epochs for
+    momentum SGD, damped Newton and saddle-free Newton."""
     m = load_npz(artifacts["optimizers"])
-    fig, axes = figure(2, 2, figsize=(10.5, 7.5))
-    (a_err, a_lam), (a_grad, a_sw) = axes
+    fig, axes = figure(1, 3, figsize=(15, 4.2))
+    a_err, a_lam, a_grad = axes
     for key, (label, colour) in METHOD_STYLE.items():
         ep = m[f"{key}_epoch"]
         a_err.plot(ep, 100 * m[f"{key}_error"], color=colour, label=label)
@@ -107,15 +108,39 @@ def optimizers(artifacts: dict, settings: dict):
     a_lam.set(xlabel="epoch", ylabel="most negative eigenvalue", title="Most negative eigenvalue")
     a_grad.set(xlabel="epoch", ylabel="|grad| (log scale)", title="Gradient norm")
     a_err.legend(fontsize=7)
-    at = int(m["switch_at"])
-    ep, loss = m["msgd_epoch"], m["msgd_loss"]
-    a_sw.plot(ep, loss, color=METHOD_STYLE["msgd"][1], label="momentum SGD throughout")
-    a_sw.plot(m["switch_epoch"], m["switch_loss"], color=METHOD_STYLE["sfn"][1],
-              label="switched to saddle-free Newton")
-    a_sw.axvline(at, color="0.5", ls="--", lw=0.8)
-    how = "plateau" if bool(m["switch_plateau_found"]) else "no plateau found: last epoch"
-    a_sw.set(xlabel="epoch", ylabel="training loss",
-             title=f"SGD, then saddle-free Newton from epoch {at} ({how})")
-    a_sw.legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def autoencoder(artifacts: dict, settings: dict):
+    """Paper Fig. 4: a deep autoencoder trained with momentum SGD until it plateaus, then
+    saddle-free Newton from there beside momentum SGD continued. (a) reconstruction error over
+    epochs; (b) |most negative Hessian eigenvalue| and |grad| over epochs (log scale)."""
+    m = load_npz(artifacts["autoencoder"])
+    at = int(m["switch_at"])
+    how = (f"plateau: loss fell < {settings['rel_tol']:g} (relative) over {settings['window']} "
+           "epochs" if bool(m["plateau_found"]) else "no plateau found: switched at the last "
+           "epoch")
+    runs = [("msgd", "momentum SGD, continued past the switch", METHOD_STYLE["msgd"][1])]
+    runs += [(str(k), METHOD_STYLE[str(k)][0] + " from the switch", METHOD_STYLE[str(k)][1])
+             for k in m["methods"]]
+    short = {"msgd": "MSGD", "sfn": "SFN (exact)", "sfn_krylov": "SFN (Krylov)"}
+    fig, (a_err, a_eig) = figure(1, 2, figsize=(11, 4.4))
+    for key, label, colour in runs:
+        ep = m[f"{key}_epoch"]
+        a_err.plot(ep, m[f"{key}_error"], color=colour, label=label)
+        lam = np.asarray(m[f"{key}_lambda_min"], dtype=float)
+        neg = np.where(lam < 0, -lam, np.nan)  # a gap where no eigenvalue is negative
+        a_eig.semilogy(ep, neg, color=colour, label=f"{short[key]}: |most negative eigenvalue|")
+        a_eig.semilogy(ep, m[f"{key}_grad_norm"], color=colour, ls="--",
+                       label=f"{short[key]}: |grad|")
+    for ax in (a_err, a_eig):
+        ax.axvline(at, color="0.5", ls=":", lw=1)
+    a_err.set(xlabel="epoch (one Newton step = one full-batch epoch)",
+              ylabel="reconstruction error (mean squared)",
+              title=f"(a) switch at epoch {at} ({how})")
+    a_eig.set(xlabel="epoch", ylabel="magnitude (log scale)",
+              title="(b) most negative eigenvalue and gradient norm")
+    a_err.legend(fontsize=7)
+    a_eig.legend(fontsize=7)
     return fig
