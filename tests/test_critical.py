@@ -9,6 +9,7 @@ import torch
 from landscapes import critical as cr
 from landscapes import hessian as hs
 from landscapes.linear import regression_data
+from landscapes.minres import minres
 
 D = torch.float64
 
@@ -101,6 +102,101 @@ def test_gradient_flat_point_of_a_fold_is_told_from_a_critical_point():
         return t[0] ** 3 / 3 - t[0] + t[1] ** 2
     point = torch.tensor([1.0 + 1e-3, 0.0], dtype=D)
     assert cr.describe(other, lambda t: 0.0, point, 1e-6)["gradient_curvature"] > 0.5
+
+
+# ---------------------------------------------------------------- MINRES and Newton-MR
+
+
+def test_minres_solves_indefinite_systems_and_least_squares_ones():
+    gen = torch.Generator().manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(30, 30, generator=gen, dtype=D))
+    b = torch.randn(30, generator=gen, dtype=D)
+    indefinite = q @ torch.diag(torch.linspace(-4, 6, 30, dtype=D)) @ q.T
+    sol = minres(hs.matvec_of(indefinite), b, rtol=1e-10)
+    assert sol.stop == "residual" and sol.iterations <= 30
+    torch.testing.assert_close(sol.x, torch.linalg.solve(indefinite, b))
+    torch.testing.assert_close(sol.a_b, indefinite @ b)
+    assert sol.ritz_abs_max == pytest.approx(6.0)
+    # singular and inconsistent: the least-squares residual, not a step that blows up
+    lam = torch.cat([torch.zeros(6, dtype=D), torch.linspace(1, 5, 24, dtype=D)])
+    singular = q @ torch.diag(lam) @ q.T
+    sol = minres(hs.matvec_of(singular), b, rtol=1e-10)
+    best = torch.linalg.pinv(singular) @ b
+    assert sol.stop in ("normal_residual", "invariant")
+    assert (singular @ sol.x - b).norm().item() == pytest.approx(
+        (singular @ best - b).norm().item(), rel=1e-8)
+    assert sol.residual == pytest.approx(((singular @ best - b).norm() / b.norm()).item(),
+                                         rel=1e-8)
+    assert sol.x.norm() < 10 * best.norm()
+    # b in the null space: no step at all
+    null = minres(hs.matvec_of(singular), q[:, 0], rtol=1e-10)
+    assert null.residual == pytest.approx(1.0) and null.x.norm() < 1e-6
+
+
+def test_newton_mr_converges_to_the_saddle_of_a_quadratic():
+    a = torch.diag(torch.tensor([-2.0, 1.0, 3.0], dtype=D))
+    c = torch.tensor([1.0, -1.0, 2.0], dtype=D)
+    def loss_fn(t):
+        return 0.5 * (t - c) @ a @ (t - c)
+    s = cr.newton_mr(loss_fn, torch.zeros(3, dtype=D), max_iter=10, grad_tol=1e-12)
+    assert s.stop == "converged" and s.iterations == 1  # one exact Newton step
+    assert 0 < s.hvps <= 3 and s.eighs == 0
+    torch.testing.assert_close(s.theta, c)
+
+
+def test_newton_mr_reaches_closed_form_saddles_of_several_indices_of_a_deep_linear_net():
+    x, y, loss_fn, dim = two_layer_linear()
+    values = cr.deep_linear_critical_values(x, y, hidden=2)
+    gen = torch.Generator().manual_seed(0)
+    found = {}
+    for k in range(12):
+        theta0 = torch.randn(dim, generator=gen, dtype=D) * (0.05 if k % 2 else 1.0)
+        s = cr.newton_mr(loss_fn, theta0, max_iter=100, grad_tol=1e-10, minres_tol=1e-4)
+        if s.stop != "converged":
+            continue
+        info = cr.describe(loss_fn, lambda t: 0.0, s.theta, index_tol=1e-6)
+        assert info["grad_norm"] < 1e-8
+        # every point it calls converged has one of the closed-form critical losses
+        assert min(abs(info["loss"] - v) for v in values) < 1e-8, (info["loss"], values)
+        found[round(info["index"], 6)] = info["loss"]
+    saddles = {i for i in found if i > 0}
+    assert len(saddles) >= 3, found  # saddles of at least three distinct indices
+
+
+def test_newton_mr_reports_a_gradient_in_the_hessian_null_space():
+    # f = x^2 + y: H g = 0 with g != 0 everywhere; no critical point exists
+    def loss_fn(t):
+        return t[0] ** 2 + t[1]
+    s = cr.newton_mr(loss_fn, torch.tensor([1.0, 0.0], dtype=D), max_iter=40)
+    assert s.stop == "gradient_flat" and s.iterations < 40
+    assert s.grad_norms[-1] == pytest.approx(1.0, abs=1e-8)
+
+
+def test_newton_mr_reports_the_gradient_flat_point_of_a_fold():
+    # f = x^3/3 + x + y^2: no critical point; |grad|^2 is least at x = 0, where g = (1, 0)
+    # lies in the null space of H = diag(0, 2): the line search fails as the search nears it
+    def loss_fn(t):
+        return t[0] ** 3 / 3 + t[0] + t[1] ** 2
+    s = cr.newton_mr(loss_fn, torch.tensor([0.3, 0.5], dtype=D), max_iter=60)
+    assert s.stop == "gradient_flat" and s.iterations < 60
+    assert 1.0 <= s.grad_norms[-1] < 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("finder", ["newton_mr", "lm"])
+def test_search_records_the_finders_work(finder):
+    a = torch.diag(torch.tensor([-2.0, 1.0, 3.0], dtype=D))
+    def loss_fn(t):
+        return 0.5 * t @ a @ t + 0.1 * (t ** 4).sum()
+    problem = cr.Problem(loss_fn, lambda t: 0.0, hs.exact_hessian, 3)
+    starts = [torch.full((3,), 0.1, dtype=D), torch.full((3,), -0.2, dtype=D)]
+    out = cr.search_critical_points(problem, starts, 1e-6, 30, 1e-12, finder=finder)
+    assert list(out["stop"]) == ["converged", "converged"]
+    assert (out["grad_norm"] < 1e-10).all() and (out["iterations"] > 0).all()
+    assert (out["hvps"] > 0).all()
+    assert (out["eighs"] == 0).all() if finder == "newton_mr" else (
+        out["hvps"] == 3 * out["eighs"]).all()
+    with pytest.raises(ValueError, match="allowed: newton_mr, lm"):
+        cr.search_critical_points(problem, starts, 1e-6, 30, 1e-12, finder="bfgs")
 
 
 # ---------------------------------------------------------------- saddle-free Newton

@@ -149,14 +149,24 @@ def test_critical_point_search_names_the_start():
                                         "saddles_search seed 0 shard 1")
 
 
-def test_critical_point_search_stops_at_an_accepted_step_with_a_nan_loss():
+@pytest.mark.parametrize("finder", ["lm", "newton_mr"])
+def test_critical_point_search_stops_at_an_accepted_step_with_a_nan_loss(finder):
     # the gradient is the quadratic's everywhere, the loss NaN near its minimum
     def loss_fn(t):
         return 0.5 * (t ** 2).sum() + torch.where(t.norm() < 0.05, NAN, 0.0)
 
+    find = critical.find_critical_point if finder == "lm" else critical.newton_mr
     with pytest.raises(DivergedError, match=r"^s diverged at step 1: loss is nan"):
-        critical.find_critical_point(loss_fn, torch.full((3,), 0.2, dtype=torch.float64),
-                                     name="s")
+        find(loss_fn, torch.full((3,), 0.2, dtype=torch.float64), name="s")
+
+
+def test_newton_mr_stops_on_a_nan_hessian_vector_product():
+    def hvp(theta):
+        return lambda v: torch.full_like(v, NAN)
+
+    with pytest.raises(DivergedError, match=r"^s diverged at step 0: Hessian-vector product"):
+        critical.newton_mr(lambda t: 0.5 * (t ** 2).sum(),
+                           torch.full((3,), 0.2, dtype=torch.float64), hvp=hvp, name="s")
 
 
 def test_second_order_runs_name_the_method_and_epoch():

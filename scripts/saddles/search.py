@@ -24,9 +24,11 @@ with step(snakemake, __file__), train.divergence_hint(
     points = [traj["params"][r, epochs.index(e)] for r, e in mine]
     starts = critical.perturbed_starts(points, s["n_perturb"], s["noise"], p.seed + 1000 * p.shard)
     labels = [f"run {r} epoch {e}" for r, e in mine for _ in range(s["n_perturb"])]
-    found = critical.search_critical_points(problem, starts, s["index_tol"], s["max_iter"],
-                                            s["grad_tol"], labels,
-                                            f"saddles_search seed {p.seed} shard {p.shard}")
+    found = critical.search_critical_points(
+        problem, starts, s["index_tol"], s["max_iter"], s["grad_tol"], labels,
+        f"saddles_search seed {p.seed} shard {p.shard}", finder=s["finder"],
+        minres_tol=s["minres_tol"], minres_max_iter=s["minres_max_iter"],
+        flat_tol=s["flat_tol"])
     found["run"] = [r for r, _ in mine for _ in range(s["n_perturb"])]
     found["start_epoch"] = [e for _, e in mine for _ in range(s["n_perturb"])]
     save_npz(snakemake.output[0], **found)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -37,6 +38,7 @@ from landscapes.hessian import (
     hvp_fn,
     lanczos,
 )
+from landscapes.minres import minres
 from landscapes.train import check_finite
 from landscapes.progress import Progress
 
@@ -60,7 +62,10 @@ class Search:
     theta: torch.Tensor
     grad_norms: list[float]  # |g| after each accepted step, the start first
     iterations: int
-    stop: str  # "converged" (|g| <= grad_tol), "max_iter" or "stalled" (mu blew up)
+    stop: str  # "converged" (|g| <= grad_tol), "max_iter", "stalled" or "gradient_flat"
+    hvps: int = 0  # Hessian-vector products (an explicit dim x dim Hessian counts dim)
+    gradients: int = 0  # gradient evaluations (start, line-search or damping trials)
+    eighs: int = 0  # dense eigendecompositions
 
 
 def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
@@ -73,26 +78,33 @@ def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
     and the step is retried on the same eigendecomposition (one gradient per retry). Steps
     longer than `max_step` are shortened to it, keeping the search near its start. A trial
     point with a non-finite gradient is only rejected; a non-finite loss or gradient at the
-    start or at an accepted point stops the search (DivergedError).
+    start or at an accepted point stops the search (DivergedError). Stops "converged" at
+    |g| <= grad_tol, "stalled" when mu passes mu_max, else "max_iter".
     """
     theta = theta0.detach().clone()
     loss, g = gradient(loss_fn, theta)
     check_finite(loss, f"{name} diverged at its start")
     check_finite(g.norm(), f"{name} diverged at its start", quantity="gradient norm")
     norms = [g.norm().item()]
-    it = 0
+    it, eighs, grads = 0, 0, 1
+
+    def done(stop):
+        return Search(theta, norms, it, stop, eighs * theta.numel(), grads, eighs)
+
     while it < max_iter:
         if norms[-1] <= grad_tol:
-            return Search(theta, norms, it, "converged")
+            return done("converged")
         hess = hessian_fn(loss_fn, theta)
         check_finite(hess, f"{name} diverged at step {it}", quantity="Hessian")
         lam, vecs = torch.linalg.eigh(hess)
+        eighs += 1
         gv = vecs.T @ g
         while True:
             step = -vecs @ (lam / (lam ** 2 + mu) * gv)
             if step.norm() > max_step:
                 step = step * (max_step / step.norm())
             loss_new, g_new = gradient(loss_fn, theta + step)
+            grads += 1
             if math.isfinite(g_new.norm().item()) and g_new.norm().item() < norms[-1]:
                 check_finite(loss_new, f"{name} diverged at step {it + 1}")
                 theta, g = theta + step, g_new
@@ -101,10 +113,80 @@ def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
                 break
             mu *= 10
             if mu > mu_max:
-                return Search(theta, norms, it, "stalled")
+                return done("stalled")
         it += 1
-    stop = "converged" if norms[-1] <= grad_tol else "max_iter"
-    return Search(theta, norms, it, stop)
+    return done("converged" if norms[-1] <= grad_tol else "max_iter")
+
+
+def newton_mr(loss_fn, theta0: torch.Tensor, max_iter: int = 50, grad_tol: float = 1e-10,
+              hvp: Callable | None = None, minres_tol: float = 1e-6,
+              minres_max_iter: int | None = None, rho: float = 1e-4, shrink: float = 0.5,
+              min_step: float = 1e-10, flat_tol: float = 1e-3,
+              name: str = "critical-point search") -> Search:
+    """Newton-MR (Roosta et al. 2018): Newton steps H p = -g solved by MINRES, with products
+    `hvp(theta)(v) = H(theta) v` only (default: autodiff `hvp_fn`), never a dense Hessian.
+
+    Each step p is MINRES's minimal-residual solution (to relative residual `minres_tol`, a
+    least-squares solution where H is singular and -g has a part in its null space, or after
+    `minres_max_iter` products); MINRES makes <p, H g> < 0, so p lowers |g|^2. The step size a
+    is the first of 1, shrink, shrink^2, ... down to `min_step` meeting Armijo's condition on
+    |g|^2: |g(theta + a p)|^2 <= |g|^2 + 2 rho a <p, H g> (a trial with a non-finite gradient
+    fails it). Stopping rule:
+    - "converged": |g| <= grad_tol;
+    - no step size passes (the line search cannot lower |g|): "gradient_flat" when the
+      gradient sees almost no curvature, |H g| < flat_tol |g| |H| (|H|: the largest |Ritz
+      value| of this search's MINRES runs; H g = 0 with g != 0 makes |g|^2 stationary, and no Newton-type step helps:
+      then MINRES' relative residual stays near 1 or its step is far too long), else "stalled";
+    - "max_iter" after max_iter accepted steps.
+    A non-finite loss, gradient or product at the start or at an accepted point stops the
+    search (DivergedError naming `name` and the step).
+    """
+    hvp = hvp or (lambda t: hvp_fn(loss_fn, t))
+    theta = theta0.detach().clone()
+    loss, g = gradient(loss_fn, theta)
+    check_finite(loss, f"{name} diverged at its start")
+    check_finite(g.norm(), f"{name} diverged at its start", quantity="gradient norm")
+    norms = [g.norm().item()]
+    it, hvps, grads = 0, 0, 1
+    h_norm = 0.0  # the largest |Ritz value| MINRES has seen: a lower bound on |H| on the path
+    while it < max_iter:
+        if norms[-1] <= grad_tol:
+            return Search(theta, norms, it, "converged", hvps, grads)
+        mv, at = hvp(theta), f"{name} diverged at step {it}"
+
+        def product(v, mv=mv, at=at):
+            hv = mv(v)
+            check_finite(hv.norm(), at, quantity="Hessian-vector product")
+            return hv
+
+        sol = minres(product, -g, minres_tol, minres_max_iter)
+        hvps += sol.iterations
+        h_norm = max(h_norm, sol.ritz_abs_max)
+        p, hg = sol.x, -sol.a_b  # a_b = H (-g)
+        slope = p.dot(hg).item()  # <p, H g>: the derivative of |g|^2 / 2 along p
+        a, trial = 1.0, None
+        while slope < 0 and a >= min_step:
+            loss_t, g_t = gradient(loss_fn, theta + a * p)
+            grads += 1
+            n2 = g_t.dot(g_t).item()
+            if math.isfinite(n2) and n2 <= norms[-1] ** 2 + 2 * rho * a * slope:
+                trial = theta + a * p
+                break
+            a *= shrink
+        if trial is None:
+            curvature = hg.norm().item() / (norms[-1] * max(h_norm, 1e-300))
+            log.debug("%s: no step lowers |g| at step %d (|g| %.3g, MINRES residual %.3g, "
+                      "|Hg|/(|g||H|) %.2g)", name, it, norms[-1], sol.residual, curvature)
+            stop = "gradient_flat" if curvature < flat_tol else "stalled"
+            return Search(theta, norms, it, stop, hvps, grads)
+        check_finite(loss_t, f"{name} diverged at step {it + 1}")
+        log.debug("%s step %d: |g| %.3g, MINRES %s after %d products (residual %.3g), a %.3g",
+                  name, it + 1, math.sqrt(n2), sol.stop, sol.iterations, sol.residual, a)
+        theta, g = trial, g_t
+        norms.append(g.norm().item())
+        it += 1
+    return Search(theta, norms, it, "converged" if norms[-1] <= grad_tol else "max_iter",
+                  hvps, grads)
 
 
 def gradient_curvature(hessian: torch.Tensor, g: torch.Tensor,
@@ -273,15 +355,25 @@ def plateau_epoch(losses, window: int, rel_tol: float) -> int | None:
 # ---------------------------------------------------------------- the experiment's problem
 
 
+FINDERS = ("newton_mr", "lm")
+
+
 @dataclass
 class Problem:
     """A one-hidden-layer MLP's full-training-set loss (float64, eval mode, + wd/2 |theta|^2),
-    its training error and its Hessian (closed form for MLPs, autodiff otherwise)."""
+    its training error, its Hessian (closed form for MLPs, autodiff otherwise) and its
+    Hessian-vector products `hvp_fn(theta) -> (v -> H v)` (autodiff unless given: the generic
+    path, which never forms H)."""
 
     loss_fn: Callable
     error_fn: Callable
     hessian_fn: Callable
     dim: int
+    hvp_fn: Callable | None = None
+
+    def __post_init__(self):
+        if self.hvp_fn is None:
+            self.hvp_fn = lambda theta: hvp_fn(self.loss_fn, theta)
 
 
 def mlp_problem(model, x: torch.Tensor, y: torch.Tensor, weight_decay: float) -> Problem:
@@ -322,30 +414,51 @@ def perturbed_starts(points: torch.Tensor, n_perturb: int, noise: float, seed: i
 
 
 def search_critical_points(problem: Problem, starts, index_tol: float, max_iter: int,
-                           grad_tol: float, labels=None, name: str = "critical-point search"
+                           grad_tol: float, labels=None, name: str = "critical-point search",
+                           finder: str = "newton_mr", minres_tol: float = 1e-6,
+                           minres_max_iter: int | None = None, flat_tol: float = 1e-3
                            ) -> dict[str, np.ndarray]:
     """Run the finder from every start; keep every end point's description (the cutoff is
-    applied by whoever reads them, so rejected points stay visible)."""
+    applied by whoever reads them, so rejected points stay visible).
+
+    finder "newton_mr": `newton_mr` with the problem's Hessian-vector products (`minres_tol`,
+    `minres_max_iter`, `flat_tol` are its options); "lm": `find_critical_point`, exact
+    eigendecompositions. Each end point gets one exact eigendecomposition (`describe`) for
+    its index and spectrum, and records its steps, products and stop reason (seconds go to
+    the log only: the arrays stay byte-reproducible).
+    """
+    if finder not in FINDERS:
+        raise ValueError(f"unknown critical-point finder '{finder}'; allowed: "
+                         f"{', '.join(FINDERS)}")
     rows = []
     progress = Progress(len(starts), "critical-point searches")
     for k, theta0 in enumerate(starts):
         label = f"{name}, start {k + 1} of {len(starts)}" + (
             f" ({labels[k]})" if labels is not None else "")
-        s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
-                                hessian_fn=problem.hessian_fn, name=label)
+        start = time.perf_counter()
+        if finder == "newton_mr":
+            s = newton_mr(problem.loss_fn, theta0, max_iter=max_iter, grad_tol=grad_tol,
+                          hvp=problem.hvp_fn, minres_tol=minres_tol,
+                          minres_max_iter=minres_max_iter, flat_tol=flat_tol, name=label)
+        else:
+            s = find_critical_point(problem.loss_fn, theta0, max_iter=max_iter,
+                                    grad_tol=grad_tol, hessian_fn=problem.hessian_fn,
+                                    name=label)
+        seconds = time.perf_counter() - start
         d = describe(problem.loss_fn, problem.error_fn, s.theta, index_tol, problem.hessian_fn,
                      name=f"{label}, end point after {s.iterations} steps")
-        d.update(iterations=s.iterations, stop=s.stop, start_error=problem.error_fn(theta0),
+        d.update(iterations=s.iterations, stop=s.stop, hvps=s.hvps, gradients=s.gradients,
+                 eighs=s.eighs, start_error=problem.error_fn(theta0),
                  theta=s.theta)
         rows.append(d)
-        log.info("start %d/%d (%s): %s after %d steps, loss %.4f error %.3f |g| %.2e index %.3f"
-                 " |Hg|/(|g||H|) %.1e", k + 1, len(starts),
-                 labels[k] if labels is not None else k, s.stop, s.iterations, d["loss"],
-                 d["error"], d["grad_norm"], d["index"], d["gradient_curvature"])
+        log.info("start %d/%d (%s): %s after %d steps (%d products, %.1f s), loss %.4f error "
+                 "%.3f |g| %.2e index %.3f |Hg|/(|g||H|) %.1e", k + 1, len(starts),
+                 labels[k] if labels is not None else k, s.stop, s.iterations, s.hvps, seconds,
+                 d["loss"], d["error"], d["grad_norm"], d["index"], d["gradient_curvature"])
         progress.step()
     out = {key: np.array([r[key] for r in rows]) for key in
            ("loss", "error", "grad_norm", "index", "gradient_curvature", "iterations", "stop",
-            "start_error")}
+            "hvps", "gradients", "eighs", "start_error")}
     out["eigenvalues"] = np.stack([r["eigenvalues"].numpy() for r in rows])
     out["theta"] = np.stack([r["theta"].numpy() for r in rows])  # the end points themselves
     return out
