@@ -1,7 +1,7 @@
 """Every claim of Dauphin et al. 2014 on small synthetic artifacts in the pipeline's format
-(`critical_points.npz` from the search, `optimizers.npz` from the comparison, `autoencoder.npz`
-from the switch run): one case that holds, one that fails, and the degenerate inputs that must
-fail or raise."""
+(`critical_points.npz` from the search, one `optimizers_h<hidden>.npz` per hidden size from
+the comparison, `autoencoder.npz` from the switch run): one case that holds, one that fails,
+and the degenerate inputs that must fail or raise."""
 
 import numpy as np
 import pytest
@@ -36,17 +36,32 @@ def critical_points(tmp_path, error=None, index=None, eigenvalues=None, grad=Non
     return str(tmp_path / "cp.npz")
 
 
-def optimizers(tmp_path, **over):
-    ep = EPOCHS
-    opt = {f"{k}_{c}": v for k, v0 in (("msgd", 0), ("newton", 0), ("sfn", 0), ("sfn_krylov", 0))
-           for c, v in (("epoch", ep), ("error", 0 * ep + v0), ("grad_norm", 1 + 0 * ep),
-                        ("lambda_min", 0 * ep))}
-    opt.update(msgd_loss=np.array([2, 1.5, 1.2, 1.19, 1.185, 1.18]),
-               newton_loss=np.full(6, 1.3), sfn_loss=np.linspace(2, 1.0, 6),
-               sfn_krylov_loss=np.full(6, 1.1))
+SIZES = (2, 4, 8)
+LOWEST = {"msgd": 0.10, "newton": 0.05, "sfn": 0.0, "sfn_krylov": 0.02}  # SFN lowest
+
+
+def comparison(tmp_path, hidden, lowest=None, **over):
+    """`optimizers_h<hidden>.npz`: each method's error falls from 0.9 to its `lowest`."""
+    lowest = {**LOWEST, **(lowest or {})}
+    opt = {"hidden": np.array(hidden), "n_train": np.array(1000)}
+    for k, low in lowest.items():
+        opt.update({f"{k}_epoch": EPOCHS, f"{k}_error": np.linspace(0.9, low, len(EPOCHS)),
+                    f"{k}_loss": np.linspace(2.0, 2 * low + 0.01, len(EPOCHS)),
+                    f"{k}_grad_norm": np.ones(len(EPOCHS)),
+                    f"{k}_lambda_min": -np.ones(len(EPOCHS))})
     opt.update(over)
-    save_npz(tmp_path / "opt.npz", **opt)
-    return str(tmp_path / "opt.npz")
+    path = tmp_path / f"opt_h{hidden}.npz"
+    save_npz(path, **opt)
+    return str(path)
+
+
+def optimizers(tmp_path, at=None, **over):
+    """One comparison per size of SIZES (largest first: the order must not matter); `over`
+    applies to the size `at` only (default: every size)."""
+    return [comparison(tmp_path, h, **(over if at in (None, h) else {}))
+            for h in reversed(SIZES)]
+
+
 
 
 def autoencoder(tmp_path, **over):
@@ -185,21 +200,42 @@ def test_spectrum_shifts_right_fails_without_three_errors_or_on_nan(tmp_path):
     assert not sc.spectrum_shifts_right(art, params()).holds
 
 
-def test_sfn_lowest_loss_fails_when_newton_ends_lower(tmp_path):
-    art = artifacts(tmp_path, opt=optimizers(tmp_path, newton_loss=np.full(6, 0.9)))
-    assert not sc.sfn_lowest_loss(art, params()).holds
-    art = artifacts(tmp_path, opt=optimizers(tmp_path, msgd_loss=np.full(6, 0.5)))
-    assert not sc.sfn_lowest_loss(art, params()).holds
+def test_sfn_lowest_loss_compares_the_lowest_error_at_every_size(tmp_path):
+    v = sc.sfn_lowest_loss(artifacts(tmp_path), params())
+    # SFN 0 against Newton's 5%: 5 %-points below at every size
+    assert v.holds and v.measured == pytest.approx(-5.0)
+    assert "(2, 4, 8)" in v.threshold and "after 5 epochs" in v.threshold
+    assert v.details["sizes_held"] == "3 of 3"
+    assert v.details["hidden 4"].startswith("lowest error (%) msgd 10.00, newton 5.00, sfn 0.00")
+    # a tie at 0 errors is "at or below"
+    tie = optimizers(tmp_path, lowest={"newton": 0.0, "msgd": 0.0})
+    assert sc.sfn_lowest_loss(artifacts(tmp_path, opt=tie), params()).holds
 
 
-def test_sfn_lowest_loss_fails_on_nan_and_raises_without_an_sgd_record(tmp_path):
-    nan = np.full(6, 1.3)
-    nan[-1] = np.nan
-    for key in ("newton_loss", "sfn_loss", "msgd_loss"):
-        art = artifacts(tmp_path, opt=optimizers(tmp_path, **{key: nan}))
-        assert not sc.sfn_lowest_loss(art, params()).holds, key
-    short = optimizers(tmp_path, msgd_epoch=EPOCHS[:4], msgd_loss=np.ones(4))
-    with pytest.raises(ValueError, match="no record at epoch 5"):
+def test_sfn_lowest_loss_fails_where_one_size_has_another_method_lower(tmp_path):
+    for other in ("newton", "msgd"):
+        opt = optimizers(tmp_path, at=4, lowest={"sfn": 0.03, other: 0.01})
+        v = sc.sfn_lowest_loss(artifacts(tmp_path, opt=opt), params())
+        assert not v.holds and v.measured == pytest.approx(2.0), other
+        assert v.details["sizes_held"] == "2 of 3"
+        # a tolerance of 2 %-points lets it pass, 1 does not
+        assert sc.sfn_lowest_loss(artifacts(tmp_path, opt=opt), params(sfn_error_tol=0.02)).holds
+        assert not sc.sfn_lowest_loss(artifacts(tmp_path, opt=opt),
+                                      params(sfn_error_tol=0.01)).holds
+    # the Krylov variant is not the claim's: it may end lower
+    opt = optimizers(tmp_path, lowest={"sfn_krylov": 0.0, "sfn": 0.01})
+    assert sc.sfn_lowest_loss(artifacts(tmp_path, opt=opt), params()).holds
+
+
+def test_sfn_lowest_loss_fails_on_nan_and_raises_on_unequal_epochs(tmp_path):
+    nan = np.linspace(0.9, 0.0, len(EPOCHS))
+    nan[2] = np.nan
+    for key in ("newton_error", "sfn_error", "msgd_error"):
+        art = artifacts(tmp_path, opt=optimizers(tmp_path, at=8, **{key: nan}))
+        v = sc.sfn_lowest_loss(art, params())
+        assert not v.holds and v.details["sizes_held"] == "2 of 3", key
+    short = optimizers(tmp_path, at=2, msgd_epoch=EPOCHS[:4] * 2)
+    with pytest.raises(ValueError, match="hidden 2: the methods ran unequal epochs"):
         sc.sfn_lowest_loss(artifacts(tmp_path, opt=short), params())
 
 
@@ -244,3 +280,14 @@ def test_switch_escapes_plateau_raises_without_an_sgd_record_where_sfn_ends(tmp_
 def test_a_missing_artifact_raises(tmp_path):
     with pytest.raises(KeyError):
         verdicts("saddles", {"critical_points": critical_points(tmp_path)}, params())
+
+
+def test_optimizers_figure_draws_zero_errors_at_the_floor(tmp_path):
+    from landscapes.figures import saddles as fs
+    fig = fs.optimizers({"optimizers": optimizers(tmp_path)}, {"curves_hidden": 4})
+    a_min, a_err, a_lam, a_grad = fig.axes
+    assert a_min.get_yscale() == "log" and a_min.get_xlabel() == "hidden units"
+    sfn = next(line for line in a_min.get_lines() if "exact" in line.get_label())
+    # SFN's 0 errors at every size, drawn at half an example of 1000: 0.05%
+    assert list(sfn.get_xdata()) == list(SIZES) and np.allclose(sfn.get_ydata(), 0.05)
+    assert "4 hidden units" in a_err.get_title() and len(a_lam.get_lines()) == 4

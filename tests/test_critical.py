@@ -261,11 +261,95 @@ def test_plateau_epoch():
 
 
 
-def test_krylov_sfn_directions_share_one_subspace_across_dampings():
+# ---------------------------------------------------------------- Fig. 3: optimizers compared
+
+
+def test_krylov_sfn_directions_share_one_basis():
     gen = torch.Generator().manual_seed(1)
-    a = torch.randn(7, 7, generator=gen, dtype=D)
-    h, g = a + a.T, torch.randn(7, generator=gen, dtype=D)
-    many = cr.krylov_sfn_directions(hs.matvec_of(h), g, 4, [1e-2, 1.0])
-    for d, step in zip([1e-2, 1.0], many):
-        torch.testing.assert_close(step, cr.krylov_sfn_direction(hs.matvec_of(h), g, 4, d))
-    assert not torch.allclose(many[0], many[1])
+    q, _ = torch.linalg.qr(torch.randn(5, 5, generator=gen, dtype=D))
+    lam = torch.tensor([-2.0, -0.1, 0.3, 1.0, 4.0], dtype=D)
+    h, g = q @ torch.diag(lam) @ q.T, torch.randn(5, generator=gen, dtype=D)
+    dampings = [0.0, 0.1, 1.0]
+    steps = cr.krylov_sfn_directions(hs.matvec_of(h), g, 5, dampings)
+    for d, step in zip(dampings, steps):
+        torch.testing.assert_close(step, cr.newton_direction(g, lam, q, d, "sfn"))
+        torch.testing.assert_close(step, cr.krylov_sfn_direction(hs.matvec_of(h), g, 5, d))
+
+
+def counting_hessian():
+    calls = []
+
+    def hessian_fn(loss_fn, theta):
+        calls.append(theta.clone())
+        return hs.exact_hessian(loss_fn, theta)
+    return hessian_fn, calls
+
+
+def test_second_order_run_computes_a_stalled_point_once():
+    def f(t):
+        return 0.5 * (t ** 2).sum()
+    # at the minimum no candidate lowers the loss: every later step would be the same
+    hessian_fn, calls = counting_hessian()
+    hist, theta = cr.second_order_run(f, lambda t: 0.0, torch.zeros(3, dtype=D), "sfn", 4,
+                                      [0.1, 1.0], hessian_fn=hessian_fn)
+    assert len(calls) == 1 and torch.equal(theta, torch.zeros(3, dtype=D))
+    assert list(hist.column("epoch")) == [0, 1, 2, 3, 4]
+    assert (hist.column("loss") == 0).all() and np.isnan(hist.column("damping")).all()
+    assert (hist.column("lambda_min") == 1.0).all()  # exact: the Hessian is I
+    # away from it every step is taken: one Hessian per point
+    hessian_fn, calls = counting_hessian()
+    hist, _ = cr.second_order_run(f, lambda t: 0.0, torch.ones(3, dtype=D), "newton", 3,
+                                  [0.5], hessian_fn=hessian_fn)
+    assert len(calls) == 4 and list(hist.column("damping")[1:]) == [0.5] * 3
+    np.testing.assert_allclose(hist.column("loss"), 1.5 / 9 ** np.arange(4))  # x / 3 per step
+
+
+def tiny_classification(n=40, d=5, classes=3, seed=0):
+    from landscapes.data import Dataset
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=gen)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+    return Dataset(x, y, x[:10], y[:10], "tiny", classes)
+
+
+def test_compare_optimizers_starts_every_method_at_one_initialization():
+    from landscapes import train
+    data = tiny_classification()
+    model = train.init_model({"name": "mlp", "hidden": [3], "activation": "tanh"}, data, 0)
+    before = [p.detach().clone() for p in model.parameters()]
+    sgd = train.TrainConfig(batch_size=10, lr=0.05, momentum=0.9, epochs=50)
+    runs = cr.compare_optimizers(model, data, 1e-3, sgd, 0, 3, [0.1, 1.0], 5, name="t")
+    assert tuple(runs) == cr.OPTIMIZERS
+    assert all(list(h.column("epoch")) == [0, 1, 2, 3] for h in runs.values())  # not 50
+    first = [(h.rows[0]["loss"], h.rows[0]["error"], h.rows[0]["lambda_min"])
+             for h in runs.values()]
+    assert all(row == pytest.approx(first[0], rel=1e-12) for row in first)
+    # the model is left as it was
+    assert all(p.dtype == torch.float32 and torch.equal(p, b)
+               for p, b in zip(model.parameters(), before))
+    # every record's most negative eigenvalue is the exact one of the full-batch loss
+    problem = cr.mlp_problem(model, data.x_train, data.y_train, 1e-3)
+    theta0 = torch.cat([b.flatten() for b in before]).double()
+    assert problem.loss_fn(theta0).item() == pytest.approx(first[0][0], rel=1e-12)
+    exact = torch.linalg.eigvalsh(hs.exact_hessian(problem.loss_fn, theta0))[0].item()
+    assert first[0][2] == pytest.approx(exact, rel=1e-8)
+
+
+def test_closed_form_and_autodiff_hessians_give_the_same_run():
+    from landscapes import train
+    data = tiny_classification(seed=1)
+    model = train.init_model({"name": "mlp", "hidden": [3], "activation": "tanh"}, data, 1)
+    problem = cr.mlp_problem(model, data.x_train, data.y_train, 1e-3)
+    theta0 = torch.cat([p.detach().flatten() for p in model.parameters()])
+    args = (problem.loss_fn, problem.error_fn, theta0, "sfn", 4, [1e-2, 0.1, 1.0])
+    closed, _ = cr.second_order_run(*args, hessian_fn=problem.hessian_fn)
+    autodiff, _ = cr.second_order_run(*args)
+    for key in ("loss", "lambda_min", "grad_norm"):
+        np.testing.assert_allclose(closed.column(key), autodiff.column(key), rtol=1e-9)
+    assert closed.column("loss")[-1] < closed.column("loss")[0]
+
+
+def test_lowest_error_is_nan_if_any_record_is():
+    m = {"sfn_error": np.array([0.5, 0.1, 0.2])}
+    assert cr.lowest_error(m, "sfn") == pytest.approx(0.1)
+    assert math.isnan(cr.lowest_error({"sfn_error": np.array([0.5, np.nan, 0.0])}, "sfn"))

@@ -38,7 +38,7 @@ from landscapes.train import check_finite
 
 log = logging.getLogger(__name__)
 
-@dataclass
+@dataclass(kw_only=True)
 class ReconstructionProblem(Problem):
     """`Problem` (loss with weight decay, reconstruction error, Hessian) plus what MSGD needs:
     the reconstruction error of any rows, their number and the model's initial parameters."""
@@ -67,8 +67,8 @@ def reconstruction_problem(model: torch.nn.Module, x: torch.Tensor,
     def error_fn(theta: torch.Tensor) -> float:
         return mse(theta).item()
 
-    return ReconstructionProblem(loss_fn, error_fn, exact_hessian, flat.dim, mse, len(xd),
-                                 flat.theta0.clone())
+    return ReconstructionProblem(loss_fn=loss_fn, error_fn=error_fn, hessian_fn=exact_hessian,
+                                 dim=flat.dim, mse=mse, n=len(xd), theta0=flat.theta0.clone())
 
 
 def msgd_epochs(batch_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], n: int,

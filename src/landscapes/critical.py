@@ -17,10 +17,15 @@
   -(|H| + d I)^-1 g with |H| from the eigendecomposition), `krylov_sfn_direction` (|H| in
   the subspace of k Lanczos vectors started at g), and `second_order_run`, which picks the
   damping per step from a small set by the loss it reaches (the paper's line search).
+- Fig. 3: `compare_optimizers` runs momentum SGD and the three second-order methods from one
+  initialization for equally many epochs; `comparisons_by_size` and `lowest_error` read the
+  per-hidden-size results.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import math
 import time
@@ -39,8 +44,9 @@ from landscapes.hessian import (
     lanczos,
 )
 from landscapes.minres import minres
-from landscapes.train import check_finite
 from landscapes.progress import Progress
+from landscapes.train import check_finite
+from landscapes.train import train as train_run
 
 log = logging.getLogger(__name__)
 
@@ -256,25 +262,25 @@ def newton_direction(g: torch.Tensor, lam: torch.Tensor, vecs: torch.Tensor, dam
     return -vecs @ (scale * (vecs.T @ g))
 
 
-def krylov_sfn_direction(matvec, g: torch.Tensor, k: int, damping: float) -> torch.Tensor:
-    """Saddle-free Newton in the Krylov subspace of k Lanczos vectors started at g.
+def krylov_sfn_directions(matvec, g: torch.Tensor, k: int,
+                          dampings: list[float]) -> list[torch.Tensor]:
+    """Saddle-free Newton in the Krylov subspace of k Lanczos vectors started at g, one step
+    per damping (the subspace does not depend on the damping, so one basis serves them all).
 
     With Q (k x dim) orthonormal and T = Q H Q^T = U diag(t) U^T, the step is
     -Q^T U diag(1 / (|t| + d)) U^T Q g, and Q g = |g| e1 because Q's first row is g / |g|.
     """
-    return krylov_sfn_directions(matvec, g, k, [damping])[0]
-
-
-def krylov_sfn_directions(matvec, g: torch.Tensor, k: int,
-                          dampings: list[float]) -> list[torch.Tensor]:
-    """`krylov_sfn_direction` for each damping, from one Lanczos run (the subspace and its
-    Ritz pairs do not depend on the damping: k products in all, not k per damping)."""
     res = lanczos(matvec, g.numel(), k, dtype=g.dtype, v0=g, return_basis=True)
     t, u = res.ritz()
     qg = torch.zeros(res.steps, dtype=g.dtype)
     qg[0] = g.norm()
-    uqg = u.T @ qg
-    return [-res.basis.T @ (u @ (uqg / (t.abs() + d))) for d in dampings]
+    ug = u.T @ qg
+    return [-res.basis.T @ (u @ (ug / (t.abs() + d))) for d in dampings]
+
+
+def krylov_sfn_direction(matvec, g: torch.Tensor, k: int, damping: float) -> torch.Tensor:
+    """`krylov_sfn_directions` for one damping."""
+    return krylov_sfn_directions(matvec, g, k, [damping])[0]
 
 
 @dataclass
@@ -285,47 +291,92 @@ class RunHistory:
         return np.array([r[key] for r in self.rows])
 
 
-def point_record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int = 200,
-                 name: str = "run", **extra) -> dict:
-    """Loss, error, gradient norm and most negative Hessian eigenvalue (Lanczos) at theta.
+def _exact_eigh(hessian_fn, loss_fn, theta: torch.Tensor, vectors: bool):
+    """Eigenvalues (ascending) and, if asked, eigenvectors of the Hessian at theta; NaN
+    eigenvalues where the Hessian is not finite (for the caller to reject with its context)."""
+    hess = hessian_fn(loss_fn, theta)
+    if not bool(torch.isfinite(hess).all()):
+        return torch.full((theta.numel(),), math.nan, dtype=theta.dtype), None
+    return torch.linalg.eigh(hess) if vectors else (torch.linalg.eigvalsh(hess), None)
 
-    Any of them non-finite stops the run (DivergedError naming `name` and the epoch)."""
+
+def _record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int, name: str,
+            hessian_fn, vectors: bool, extra: dict):
     at = f"{name} diverged at epoch {epoch}"
     loss, g = gradient(loss_fn, theta)
     check_finite(loss, at)
     check_finite(g.norm(), at, quantity="gradient norm")
-    lmin, _ = extreme_eigenvalues(hvp_fn(loss_fn, theta), theta.numel(),
-                                  steps=min(eig_steps, theta.numel()), tol=1e-6)
+    lam = vecs = None
+    if hessian_fn is None:
+        lmin, _ = extreme_eigenvalues(hvp_fn(loss_fn, theta), theta.numel(),
+                                      steps=min(eig_steps, theta.numel()), tol=1e-6)
+    else:
+        lam, vecs = _exact_eigh(hessian_fn, loss_fn, theta, vectors)
+        lmin = lam[0].item()
     check_finite(lmin, at, quantity="most negative Hessian eigenvalue")
-    return {"epoch": epoch, "loss": loss.item(), "error": float(error_fn(theta)),
-            "grad_norm": g.norm().item(), "lambda_min": lmin, **extra}
+    record = {"epoch": epoch, "loss": loss.item(), "error": float(error_fn(theta)),
+              "grad_norm": g.norm().item(), "lambda_min": lmin, **extra}
+    return record, loss, g, lam, vecs
+
+
+def point_record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int = 200,
+                 name: str = "run", hessian_fn=None, **extra) -> dict:
+    """Loss, error, gradient norm and most negative Hessian eigenvalue at theta: by Lanczos
+    (at most `eig_steps` products), or exactly from the Hessian `hessian_fn` gives.
+
+    Any of them non-finite stops the run (DivergedError naming `name` and the epoch)."""
+    return _record(loss_fn, error_fn, theta, epoch, eig_steps, name, hessian_fn, False,
+                   extra)[0]
 
 
 def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epochs: int,
                      dampings: list[float], krylov_dim: int = 20, name: str = "run",
-                     first_epoch: int = 0) -> tuple[RunHistory, torch.Tensor]:
+                     first_epoch: int = 0, hessian_fn=exact_hessian, exact_records=True
+                     ) -> tuple[RunHistory, torch.Tensor]:
     """`epochs` full-batch second-order steps (one step = one epoch: the whole dataset).
 
     Per step, each damping in `dampings` gives a candidate step; the one with the lowest loss
-    is taken if it lowers the loss, else the point stays (the run has stalled there). A
-    candidate with a non-finite loss is only passed over; a non-finite loss, gradient or
-    eigenvalue at the point the run is at stops it (DivergedError naming `name`, the method
-    and the epoch).
+    is taken if it lowers the loss, else the point stays (the run has stalled there, and
+    every later step would be the same: they are not computed again). A candidate with a
+    non-finite loss is only passed over; a non-finite loss, gradient or eigenvalue at the
+    point the run is at stops it (DivergedError naming `name`, the method and the epoch).
+
+    The exact methods ("newton", "sfn") take one Hessian (`hessian_fn`) and one
+    eigendecomposition per point, which give both its step and its record's most negative
+    eigenvalue. "sfn_krylov" steps with Hessian-vector products only; its records' most
+    negative eigenvalue is exact too (so every method's is measured alike) unless
+    `exact_records` is False, then by Lanczos.
     """
     if method not in METHODS:
         raise ValueError(f"unknown second-order method '{method}'; allowed: {', '.join(METHODS)}")
     theta = theta0.detach().clone()
     run = f"{name} {method}"
-    hist = RunHistory([point_record(loss_fn, error_fn, theta, first_epoch, name=run,
-                                    damping=float("nan"))])
+    krylov = method == "sfn_krylov"
+    record_hessian = hessian_fn if (exact_records or not krylov) else None
+    hist = RunHistory()
     progress = Progress(epochs, f"{name} {method} epochs")
-    for epoch in range(first_epoch + 1, first_epoch + epochs + 1):
-        loss, g = gradient(loss_fn, theta)
-        if method == "sfn_krylov":
-            mv = hvp_fn(loss_fn, theta)
-            steps = krylov_sfn_directions(mv, g, krylov_dim, dampings)
+    chosen = float("nan")
+    last = first_epoch + epochs
+    for epoch in range(first_epoch, last + 1):
+        if epoch == first_epoch or not math.isnan(chosen):
+            record, loss, g, lam, vecs = _record(loss_fn, error_fn, theta, epoch, 200, run,
+                                                 record_hessian, not krylov,
+                                                 {"damping": chosen})
+        else:  # the point stayed: same record, same candidates
+            record = dict(record, epoch=epoch, damping=chosen)
+        hist.rows.append(record)
+        if epoch > first_epoch:
+            log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s",
+                     name, method, epoch, record["loss"], record["error"], record["grad_norm"],
+                     record["lambda_min"], chosen)
+            progress.step()
+        if epoch == last:
+            break
+        if epoch > first_epoch and math.isnan(chosen):
+            continue  # stalled: no candidate lowered the loss from this very point before
+        if krylov:
+            steps = krylov_sfn_directions(hvp_fn(loss_fn, theta), g, krylov_dim, dampings)
         else:
-            lam, vecs = torch.linalg.eigh(exact_hessian(loss_fn, theta))
             steps = [newton_direction(g, lam, vecs, d, method) for d in dampings]
         with torch.no_grad():
             losses = [loss_fn(theta + s).item() for s in steps]
@@ -334,12 +385,6 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
         chosen = float("nan")
         if losses[best] < loss.item():
             theta, chosen = theta + steps[best], dampings[best]
-        hist.rows.append(point_record(loss_fn, error_fn, theta, epoch, name=run,
-                                      damping=chosen))
-        log.info("%s %s epoch %d: loss %.6f error %.4f |g| %.3g lambda_min %.3g damping %s", name,
-                 method, epoch, hist.rows[-1]["loss"], hist.rows[-1]["error"],
-                 hist.rows[-1]["grad_norm"], hist.rows[-1]["lambda_min"], chosen)
-        progress.step()
     return hist, theta
 
 
@@ -465,16 +510,74 @@ def search_critical_points(problem: Problem, starts, index_tol: float, max_iter:
 
 
 def trajectory_history(problem: Problem, trajectory: torch.Tensor, epochs,
-                       name: str = "trajectory") -> RunHistory:
-    """The records (loss, error, |g|, lambda_min) of stored optimizer parameters."""
+                       name: str = "trajectory", exact: bool = False) -> RunHistory:
+    """The records (loss, error, |g|, lambda_min) of stored optimizer parameters; lambda_min
+    by Lanczos, or from the problem's exact Hessian if `exact`."""
+    hessian_fn = problem.hessian_fn if exact else None
     return RunHistory([point_record(problem.loss_fn, problem.error_fn, t.double(), int(e),
-                                    name=name)
+                                    name=name, hessian_fn=hessian_fn)
                        for t, e in zip(trajectory, epochs)])
 
 
 def history_arrays(hist: RunHistory, prefix: str) -> dict[str, np.ndarray]:
     keys = ("epoch", "loss", "error", "grad_norm", "lambda_min")
     return {f"{prefix}_{k}": hist.column(k) for k in keys}
+
+
+# ---------------------------------------------------------------- optimizers compared (Fig. 3)
+
+OPTIMIZERS = ("msgd",) + METHODS  # momentum SGD, then the second-order methods
+
+
+def compare_optimizers(model, data, weight_decay: float, sgd, seed: int, epochs: int,
+                       dampings: list[float], krylov_dim: int, name: str = "compare"
+                       ) -> dict[str, RunHistory]:
+    """Paper Fig. 3 for one network: momentum SGD and damped Newton, saddle-free Newton
+    (exact) and saddle-free Newton (Krylov), all from the model's initialization, each
+    `epochs` epochs long, keyed as in `OPTIMIZERS`.
+
+    SGD takes the `sgd` TrainConfig's minibatch settings (its epochs replaced by `epochs`) and
+    the data order of `seed`. A second-order step sees the whole training set once, as an SGD
+    epoch does, so equally many epochs means equally many passes over the data. Every record
+    is of the float64 full-batch loss with wd/2 |theta|^2, the objective SGD descends too.
+    The model itself is left untouched.
+    """
+    cfg = dataclasses.replace(sgd, epochs=epochs, trajectory_every=1, weight_decay=weight_decay)
+    problem = mlp_problem(copy.deepcopy(model), data.x_train, data.y_train, weight_decay)
+    clock = time.perf_counter()
+    result = train_run(copy.deepcopy(model), data, cfg, seed, name=f"{name} momentum SGD")
+    runs = {"msgd": trajectory_history(problem, torch.stack(result.trajectory),
+                                       result.trajectory_epochs, f"{name} momentum SGD",
+                                       exact=True)}
+    log.info("%s momentum SGD: %.1f s", name, time.perf_counter() - clock)
+    start = result.trajectory[0].double()  # the initialization every method starts from
+    for method in METHODS:
+        clock = time.perf_counter()
+        runs[method], _ = second_order_run(problem.loss_fn, problem.error_fn, start, method,
+                                           epochs, dampings, krylov_dim, name=name,
+                                           hessian_fn=problem.hessian_fn)
+        log.info("%s %s: %.1f s", name, method, time.perf_counter() - clock)
+    return runs
+
+
+def lowest_error(m: dict, method: str) -> float:
+    """The lowest training error a method reached over its records (`history_arrays` keys);
+    NaN if any record's error is NaN."""
+    return float(np.min(np.asarray(m[f"{method}_error"], dtype=float)))
+
+
+def comparisons_by_size(paths) -> list[dict]:
+    """The per-size comparison files (`compare_optimizers` arrays with `hidden`), smallest
+    hidden layer first; the equal epoch count of every method is checked."""
+    from landscapes.store import load_npz
+
+    found = sorted((load_npz(p) for p in ([paths] if isinstance(paths, str) else paths)),
+                   key=lambda m: int(m["hidden"]))
+    for m in found:
+        last = {k: int(m[f"{k}_epoch"][-1]) for k in OPTIMIZERS}
+        if len(set(last.values())) != 1:
+            raise ValueError(f"hidden {int(m['hidden'])}: the methods ran unequal epochs {last}")
+    return found
 
 
 # ---------------------------------------------------------------- which end points count

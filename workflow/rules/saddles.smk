@@ -10,6 +10,11 @@ SADDLES_COMMON = {
     "seed": lambda w: int(w.seed),
 }
 SADDLES_SEARCH = SADDLES["search"]
+SADDLES_COMPARE = SADDLES["compare"]
+if SADDLES_COMPARE["curves_hidden"] not in SADDLES_COMPARE["hidden_sizes"]:
+    raise WorkflowError(f"config key 'saddles.compare.curves_hidden' "
+                        f"({SADDLES_COMPARE['curves_hidden']}) must be one of "
+                        f"'saddles.compare.hidden_sizes' {SADDLES_COMPARE['hidden_sizes']}")
 
 
 SADDLES_OUT = partial(seed_path, "saddles")
@@ -19,6 +24,14 @@ SADDLES_SEED = seeds_of("saddles")[0]  # the optimizer figures draw the first re
 SADDLES_POINTS = {  # Fig. 1 draws every seed's search end points
     f"critical_points_{s}": SADDLES_OUT("measurements", "critical_points.npz", s)
     for s in seeds_of("saddles")}
+
+
+def saddles_optimizers(seed):
+    """The optimizer comparisons of one replicate seed, one file per hidden size."""
+    return [SADDLES_OUT("measurements", f"optimizers_h{h}.npz", seed)
+            for h in SADDLES_COMPARE["hidden_sizes"]]
+
+
 experiment(
     "saddles",
     category="Saddle points",
@@ -27,8 +40,8 @@ experiment(
             k: SADDLES_SEARCH[k] for k in ("grad_cutoff", "index_tol", "flat_tol")}),
         "spectra": Figure(SADDLES_POINTS, {"grad_cutoff": SADDLES_SEARCH["grad_cutoff"],
                                            "spectrum_errors": SADDLES["spectrum_errors"]}),
-        "optimizers": Figure(
-            {"optimizers": SADDLES_OUT("measurements", "optimizers.npz", SADDLES_SEED)}),
+        "optimizers": Figure({"optimizers": saddles_optimizers(SADDLES_SEED)},
+                             {"curves_hidden": SADDLES_COMPARE["curves_hidden"]}),
         "autoencoder": Figure(
             {"autoencoder": SADDLES_OUT("measurements", "autoencoder.npz", SADDLES_SEED)},
             {k: SADDLES["autoencoder"]["switch"][k] for k in ("window", "rel_tol")}),
@@ -38,7 +51,7 @@ experiment(
         # every seed's end points too: each verdict reports the value pooled over seeds
         **{f"pooled_critical_points_{s}": SADDLES_OUT("measurements", "critical_points.npz", s)
            for s in seeds_of("saddles")},
-        "optimizers": SADDLES_OUT("measurements", "optimizers.npz", seed),
+        "optimizers": saddles_optimizers(seed),
         "autoencoder": SADDLES_OUT("measurements", "autoencoder.npz", seed),
     },
 )
@@ -120,20 +133,23 @@ rule saddles_gather:
 rule saddles_compare:
     input:
         data=dataset(SADDLES["dataset"]),
-        trajectories=rules.saddles_train.output.trajectories,
     output:
-        SADDLES_OUT("measurements", "optimizers.npz"),
+        SADDLES_OUT("measurements", "optimizers_h{hidden}.npz"),
+    wildcard_constraints:
+        hidden=r"\d+",
     params:
         **SADDLES_COMMON,
-        compare=SADDLES["compare"],
+        hidden=lambda w: int(w.hidden),
+        train=SADDLES["train"],
+        compare=SADDLES_COMPARE,
     log:
-        log_of("saddles_compare", "_seed{seed}"),
+        log_of("saddles_compare", "_seed{seed}_h{hidden}"),
     benchmark:
-        out("benchmarks/saddles_compare_seed{seed}.tsv")
-    threads: 2
+        out("benchmarks/saddles_compare_seed{seed}_h{hidden}.tsv")
+    threads: 1  # sizes and seeds run side by side; small matrices gain little from a second thread
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=2000,
+        runtime=30,
     conda:
         CONDA_ENV
     script:

@@ -12,7 +12,15 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from landscapes.claims import Verdict, claim, finite, ratio
-from landscapes.critical import accepted, gradient_flat, pool_end_points, spectrum_picks
+from landscapes.critical import (
+    OPTIMIZERS,
+    accepted,
+    comparisons_by_size,
+    gradient_flat,
+    lowest_error,
+    pool_end_points,
+    spectrum_picks,
+)
 from landscapes.store import load_npz
 
 EXP = "saddles"
@@ -163,21 +171,32 @@ def spectrum_shifts_right(artifacts, params):
 
 
 @claim(EXP, "sfn_lowest_loss", PAPER, "optimizers", "Fig. 3",
-       "saddle-free Newton ends at a training loss at or below damped Newton's and SGD's "
-       "after equally many epochs", "SFN reaches lower error; MSGD and Newton stall")
+       "at every hidden size, saddle-free Newton (exact) reaches a training error at or below "
+       "damped Newton's and momentum SGD's in equally many epochs",
+       "SFN reaches lower error at every size; MSGD and Newton stall")
 def sfn_lowest_loss(artifacts, params):
-    m = load_npz(artifacts["optimizers"])
-    epochs = int(m["sfn_epoch"][-1])
-    sgd_at = np.flatnonzero(m["msgd_epoch"] == epochs)
-    if not len(sgd_at):
-        raise ValueError(f"momentum SGD has no record at epoch {epochs}: raise "
-                         "saddles.train.epochs to at least saddles.compare.epochs")
-    sfn, newton, sgd = m["sfn_loss"][-1], m["newton_loss"][-1], m["msgd_loss"][sgd_at[0]]
-    holds = bool(finite(sfn, newton, sgd) and sfn <= newton and sfn <= sgd)
-    return Verdict(f"SFN {sfn:.4g}, Newton {newton:.4g}, SGD {sgd:.4g}",
-                   f"SFN <= both after {epochs} epochs", holds,
-                   {"sfn": float(sfn), "newton": float(newton), "msgd": float(sgd),
-                    "sfn_krylov": float(m["sfn_krylov_loss"][-1])})
+    # The paper's Fig. 3a plots the minimum training error, so the error is compared (the
+    # lowest each method reached); the losses at the end go into the details beside it.
+    tol = params["claims"]["sfn_error_tol"]
+    runs = comparisons_by_size(artifacts["optimizers"])
+    epochs = int(runs[0]["sfn_epoch"][-1])
+    details, gaps = {}, []
+    for m in runs:
+        low = {k: lowest_error(m, k) for k in OPTIMIZERS}
+        gap = low["sfn"] - min(low["newton"], low["msgd"])  # > 0: another method went lower
+        gaps.append(gap if finite(*low.values()) else float("nan"))
+        details[f"hidden {int(m['hidden'])}"] = (
+            "lowest error (%) " + ", ".join(f"{k} {100 * v:.2f}" for k, v in low.items())
+            + "; final loss " + ", ".join(f"{k} {m[f'{k}_loss'][-1]:.4g}" for k in OPTIMIZERS))
+    worst = float(max(gaps)) if finite(gaps) else float("nan")
+    held = sum(bool(g <= tol) for g in gaps)
+    details["sizes_held"] = f"{held} of {len(gaps)}"
+    sizes = ", ".join(str(int(m["hidden"])) for m in runs)
+    return Verdict(100 * worst,
+                   f"at each of {len(gaps)} hidden sizes ({sizes}), SFN's lowest error - "
+                   f"min(Newton's, MSGD's) <= {100 * tol:g} %-points after {epochs} epochs "
+                   "each; measured: the largest over sizes",
+                   bool(finite(worst) and worst <= tol), details)
 
 
 @claim(EXP, "switch_escapes_plateau", PAPER, "autoencoder", "Fig. 4",

@@ -1,5 +1,6 @@
 """Figures of the saddle-point experiment (Dauphin et al. 2014); each takes the artifacts
-(`critical_points`, `optimizers`, `autoencoder`: npz paths) and the search's cutoffs or the
+(`critical_points_<seed>`: npz paths; `optimizers`: one npz path per hidden size;
+`autoencoder`: an npz path) and the search's cutoffs, the size whose curves are drawn or the
 plateau rule as settings."""
 
 from __future__ import annotations
@@ -8,16 +9,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cm, colors
 
-from landscapes.critical import accepted, gradient_flat, pool_end_points, spectrum_picks
+from landscapes.critical import (
+    accepted,
+    comparisons_by_size,
+    gradient_flat,
+    lowest_error,
+    pool_end_points,
+    spectrum_picks,
+)
 from landscapes.plotting import figure
 from landscapes.store import load_npz
 
-METHOD_STYLE = {  # key in optimizers.npz -> (label, colour)
+METHOD_STYLE = {  # key in optimizers_h<hidden>.npz -> (label, colour)
     "msgd": ("momentum SGD", "tab:blue"),
     "newton": ("damped Newton", "tab:orange"),
     "sfn": ("saddle-free Newton (exact)", "tab:green"),
     "sfn_krylov": ("saddle-free Newton (Krylov)", "tab:olive"),
 }
+MARKERS = {"msgd": "o", "newton": "s", "sfn": "^", "sfn_krylov": "v"}  # tied points stay apart
 
 
 def _pooled(artifacts: dict) -> tuple[dict, int]:
@@ -92,23 +101,48 @@ def spectra(artifacts: dict, settings: dict):
 
 
 def optimizers(artifacts: dict, settings: dict):
-    """Paper Fig. 3: training error, most negative eigenvalue and gradient norm over epochs for
-    momentum SGD, damped Newton and saddle-free Newton."""
-    m = load_npz(artifacts["optimizers"])
-    fig, axes = figure(1, 3, figsize=(15, 4.2))
-    a_err, a_lam, a_grad = axes
+    """Paper Fig. 3: (a) the lowest training error each method reaches in equally many
+    epochs, against the number of hidden units (log y; a method at 0 errors is drawn open at
+    a floor of half an example); (b)-(d) for one size (`curves_hidden`): training error,
+    |most negative Hessian eigenvalue| and |grad| over epochs (one Newton step = one epoch)."""
+    runs = comparisons_by_size(artifacts["optimizers"])
+    sizes = [int(m["hidden"]) for m in runs]
+    curves = runs[sizes.index(int(settings["curves_hidden"]))]
+    floor = 100 * 0.5 / int(runs[0]["n_train"])  # half an example, in %
+    fig, (a_min, a_err, a_lam, a_grad) = figure(1, 4, figsize=(17, 4.2))
     for key, (label, colour) in METHOD_STYLE.items():
-        ep = m[f"{key}_epoch"]
-        a_err.plot(ep, 100 * m[f"{key}_error"], color=colour, label=label)
-        a_lam.plot(ep, m[f"{key}_lambda_min"], color=colour, label=label)
-        a_grad.semilogy(ep, m[f"{key}_grad_norm"], color=colour, label=label)
-    a_err.set(xlabel="epoch (one Newton step = one epoch)", ylabel="training error (%)",
-              title="Training error")
-    a_lam.axhline(0, color="k", lw=0.8)
-    a_lam.set(xlabel="epoch", ylabel="most negative eigenvalue", title="Most negative eigenvalue")
-    a_grad.set(xlabel="epoch", ylabel="|grad| (log scale)", title="Gradient norm")
-    a_err.legend(fontsize=7)
-    fig.tight_layout()
+        low = np.array([100 * lowest_error(m, key) for m in runs])
+        zero = low <= 0
+        a_min.semilogy(sizes, np.maximum(low, floor), "-", color=colour, label=label,
+                       marker=MARKERS[key], markersize=6)
+        a_min.scatter(np.array(sizes)[zero], np.full(zero.sum(), floor), facecolors="white",
+                      edgecolors=colour, marker=MARKERS[key], s=36, zorder=3)
+        ep = curves[f"{key}_epoch"]
+        err = 100 * np.asarray(curves[f"{key}_error"], dtype=float)
+        a_err.semilogy(ep, np.maximum(err, floor), color=colour, label=label)
+        lam = np.asarray(curves[f"{key}_lambda_min"], dtype=float)
+        # no negative eigenvalue left (a minimum): nothing to draw on a log axis
+        a_lam.semilogy(ep, np.where(lam < 0, -lam, np.nan), color=colour, label=label)
+        a_grad.semilogy(ep, curves[f"{key}_grad_norm"], color=colour, label=label)
+    epochs = int(runs[0]["msgd_epoch"][-1])
+    a_min.axhline(floor, color="0.6", ls=":", lw=0.8)
+    a_min.set_xscale("log", base=2)
+    a_min.set_xticks(sizes, [str(h) for h in sizes])
+    a_min.minorticks_off()
+    a_min.set(xlabel="hidden units", ylabel="lowest training error (%, log scale)",
+              title=f"(a) Lowest error in {epochs} epochs\n(open: 0 errors, drawn at half an "
+                    f"example = {floor:.3g}%)")
+    a_min.legend(fontsize=7)
+    h = int(settings["curves_hidden"])
+    a_err.axhline(floor, color="0.6", ls=":", lw=0.8)
+    a_err.set(xlabel="epoch (one Newton step = one full-batch epoch)",
+              ylabel="training error (%, log scale)",
+              title=f"(b) Training error, {h} hidden units\n(0 errors drawn at {floor:.3g}%)")
+    a_lam.set(xlabel="epoch", ylabel="|most negative eigenvalue| (log scale)",
+              title=f"(c) Most negative Hessian eigenvalue, {h} hidden units\n"
+                    "(gaps: no negative eigenvalue)")
+    a_grad.set(xlabel="epoch", ylabel="|grad| (log scale)",
+               title=f"(d) Gradient norm, {h} hidden units")
     return fig
 
 
