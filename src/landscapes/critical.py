@@ -141,8 +141,9 @@ def newton_mr(loss_fn, theta0: torch.Tensor, max_iter: int = 50, grad_tol: float
     - "converged": |g| <= grad_tol;
     - no step size passes (the line search cannot lower |g|): "gradient_flat" when the
       gradient sees almost no curvature, |H g| < flat_tol |g| |H| (|H|: the largest |Ritz
-      value| of this search's MINRES runs; H g = 0 with g != 0 makes |g|^2 stationary, and no Newton-type step helps:
-      then MINRES' relative residual stays near 1 or its step is far too long), else "stalled";
+      value| of this search's MINRES runs; H g = 0 with g != 0 makes |g|^2 stationary and no
+      Newton-type step helps: MINRES' relative residual stays near 1 or its step is far too
+      long), else "stalled";
     - "max_iter" after max_iter accepted steps.
     A non-finite loss, gradient or product at the start or at an accepted point stops the
     search (DivergedError naming `name` and the step).
