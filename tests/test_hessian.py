@@ -215,6 +215,21 @@ def test_closed_form_mlp_hessian_matches_autodiff(activation):
     torch.testing.assert_close(fast, ref)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "linear", "relu"])
+def test_closed_form_mlp_products_match_autodiff(activation):
+    torch.manual_seed(4)
+    model = MLP(6, [5], 4, activation).double()
+    flat = FlatModel(model)
+    x, y = torch.randn(25, 6), torch.randint(0, 4, (25,))
+    theta = flat.theta0 + 0.2 * torch.randn(flat.dim, dtype=D)
+    loss = hs.full_batch_loss(flat, x, y, weight_decay=0.01)
+    fast = hs.mlp_hvp_fn(x, y, 5, 4, activation, weight_decay=0.01)(theta)
+    for v in torch.randn(3, flat.dim, dtype=D):
+        torch.testing.assert_close(fast(v), hs.hvp_fn(loss, theta)(v))
+    with pytest.raises(ValueError, match="has 3 entries"):
+        hs.mlp_hvp_fn(x, y, 5, 4)(torch.zeros(3, dtype=D))
+
+
 def test_closed_form_mlp_hessian_checks_its_input():
     with pytest.raises(ValueError, match="unknown activation"):
         hs.mlp_hessian(torch.zeros(3, dtype=D), torch.zeros(2, 1), torch.zeros(2).long(), 1, 1,

@@ -406,7 +406,7 @@ FINDERS = ("newton_mr", "lm")
 
 @dataclass
 class Problem:
-    """A one-hidden-layer MLP's full-training-set loss (float64, eval mode, + wd/2 |theta|^2),
+    """A classifier's full-training-set loss (float64, eval mode, + wd/2 |theta|^2),
     its training error, its Hessian (closed form for MLPs, autodiff otherwise) and its
     Hessian-vector products `hvp_fn(theta) -> (v -> H v)` (autodiff unless given: the generic
     path, which never forms H)."""
@@ -423,7 +423,7 @@ class Problem:
 
 
 def mlp_problem(model, x: torch.Tensor, y: torch.Tensor, weight_decay: float) -> Problem:
-    from landscapes.hessian import full_batch_loss, mlp_hessian_fn
+    from landscapes.hessian import full_batch_loss, mlp_hessian_fn, mlp_hvp_fn
     from landscapes.models import MLP
     from landscapes.params import FlatModel
 
@@ -441,11 +441,10 @@ def mlp_problem(model, x: torch.Tensor, y: torch.Tensor, weight_decay: float) ->
     if (isinstance(model, MLP) and len(linears) == 2 and all(m.bias is not None for m in linears)
             and len(acts) == 1):
         act = {"identity": "linear"}.get(acts[0], acts[0])
-        hessian_fn = mlp_hessian_fn(xd, y, linears[0].out_features, linears[1].out_features,
-                                    act, weight_decay)
-    else:
-        hessian_fn = exact_hessian
-    return Problem(loss_fn, error_fn, hessian_fn, flat.dim)
+        sizes = (xd, y, linears[0].out_features, linears[1].out_features, act, weight_decay)
+        # closed forms: the same matrix and products as autodiff's, several times faster
+        return Problem(loss_fn, error_fn, mlp_hessian_fn(*sizes), flat.dim, mlp_hvp_fn(*sizes))
+    return Problem(loss_fn, error_fn, exact_hessian, flat.dim)
 
 
 def perturbed_starts(points: torch.Tensor, n_perturb: int, noise: float, seed: int):

@@ -177,6 +177,54 @@ def mlp_hessian_fn(x: torch.Tensor, y: torch.Tensor, hidden: int, n_classes: int
                                               weight_decay)
 
 
+def mlp_hvp_fn(x: torch.Tensor, y: torch.Tensor, hidden: int, n_classes: int,
+               activation: str = "tanh", weight_decay: float = 0.0):
+    """`theta -> (v -> H(theta) v)` for the loss of `mlp_hessian`, without forming H.
+
+    One forward pass per theta keeps z1's activations and derivatives and the softmax; each
+    product is then the forward and backward directional derivatives (the R-operator) in a few
+    matrix products of the data's size, about as cheap as one gradient and several times
+    cheaper than a double backward pass through autograd at these sizes. With a = u(z1),
+    z2 = a W2^T + b2, p = softmax(z2), r = p - onehot(y), and a direction (V1, c1, V2, c2):
+      Rz1 = x V1^T + c1, Ra = u' Rz1, Rz2 = Ra W2^T + a V2^T + c2, Rr = p Rz2 - p <p, Rz2>,
+      H v = 1/n [Rr^T a + r^T Ra; sum Rr; Rd1^T x; sum Rd1] + wd v,
+      where d1 = u' (r W2) and Rd1 = u' (Rr W2 + r V2) + u'' Rz1 (r W2).
+    """
+    if activation not in DERIVATIVES:
+        raise ValueError(f"mlp_hvp_fn: unknown activation '{activation}'; "
+                         f"allowed: {', '.join(DERIVATIVES)}")
+    h, c = hidden, n_classes
+
+    def at(theta: torch.Tensor) -> Matvec:
+        theta = theta.detach()
+        xs = x.to(theta.dtype).flatten(1)
+        n, d = xs.shape
+        if theta.numel() != h * d + h + c * h + c:
+            raise ValueError(f"mlp_hvp_fn: theta has {theta.numel()} entries, a {d}-{h}-{c} "
+                             f"MLP with biases has {h * d + h + c * h + c}")
+        sizes = [h * d, h, c * h, c]
+        w1, b1, w2, b2 = torch.split(theta, sizes)
+        w1, w2 = w1.view(h, d), w2.view(c, h)
+        a, da, dda = DERIVATIVES[activation](xs @ w1.T + b1)
+        p = torch.softmax(a @ w2.T + b2, dim=1)
+        r = p - torch.nn.functional.one_hot(y, c).to(p)
+        rw2 = r @ w2  # (n, h): the backward signal at a
+
+        def matvec(v: torch.Tensor) -> torch.Tensor:
+            v1, c1, v2, c2 = torch.split(v.to(theta.dtype), sizes)
+            v1, v2 = v1.view(h, d), v2.view(c, h)
+            rz1 = xs @ v1.T + c1
+            ra = da * rz1
+            rz2 = ra @ w2.T + a @ v2.T + c2
+            rr = p * rz2 - p * (p * rz2).sum(1, keepdim=True)
+            rd1 = da * (rr @ w2 + r @ v2) + dda * rz1 * rw2
+            out = torch.cat([(rd1.T @ xs).reshape(-1), rd1.sum(0),
+                             (rr.T @ a + r.T @ ra).reshape(-1), rr.sum(0)]) / n
+            return out + weight_decay * v if weight_decay else out
+        return matvec
+    return at
+
+
 def matvec_of(matrix: torch.Tensor) -> Matvec:
     """v -> A v for an explicit symmetric matrix (quadratics, tests, benchmarks)."""
     return lambda v: matrix @ v.to(matrix)
