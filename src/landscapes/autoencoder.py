@@ -151,8 +151,11 @@ def switch_run(problem: Problem, msgd: Iterable[torch.Tensor], max_epochs: int, 
     for epoch in range(at + 1, at + epochs + 1):
         rows.append(record(epoch)[0])
         progress.step()
+    # Krylov records by Lanczos, as MSGD's: an exact Hessian of the autoencoder per epoch
+    # would cost thousands of products
     switched = {m: second_order_run(problem.loss_fn, problem.error_fn, start, m, epochs,
-                                    dampings, krylov_dim, name=name, first_epoch=at)[0]
+                                    dampings, krylov_dim, name=name, first_epoch=at,
+                                    hessian_fn=problem.hessian_fn, exact_records=False)[0]
                 for m in methods}
     return Switch(RunHistory(rows), switched, at, found)
 
