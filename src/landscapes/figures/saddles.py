@@ -64,7 +64,7 @@ def error_vs_index(artifacts: dict, settings: dict):
            title=f"{len(err)} search end points from {n_seeds} training seeds")
     ax.set_xlim(left=-0.005)
     ax.set_ylim(bottom=-1)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper left", fontsize=7)  # low index, high error: empty in the paper too
     return fig
 
 
@@ -84,8 +84,8 @@ def spectra(artifacts: dict, settings: dict):
                          "points: no spectra to compare")
     fig, ax = figure(figsize=(6.4, 4.4))
     eigs = np.asarray(m["eigenvalues"])[picks]
-    lim = np.abs(eigs).max()
-    bins = np.linspace(-lim, lim, 81)
+    pad = 0.02 * (eigs.max() - eigs.min())
+    bins = np.linspace(eigs.min() - pad, eigs.max() + pad, 81)
     for k, colour in zip(picks, ("tab:green", "tab:orange", "tab:red")):
         e = m["eigenvalues"][k]
         ax.hist(e, bins=bins, histtype="step", lw=1.6, color=colour,
