@@ -59,12 +59,12 @@ def error_vs_index(artifacts: dict, settings: dict):
     ax.scatter(index[ok], err[ok], s=30, c=cmap(norm(logg[ok])), edgecolors="k", linewidths=0.5,
                label=f"critical points, |grad| < {grad_cutoff:g} ({ok.sum()})")
     fig.colorbar(cm.ScalarMappable(norm, cmap), ax=ax, label="log10 |grad| at the end point")
-    ax.set(xlabel=f"index of critical point (fraction of eigenvalues < -{index_tol:g})",
+    ax.set(xlabel=f"index (fraction of Hessian eigenvalues < -{index_tol:g})",
            ylabel="train error (%)",
            title=f"{len(err)} search end points from {n_seeds} training seeds")
     ax.set_xlim(left=-0.005)
     ax.set_ylim(bottom=-1)
-    ax.legend(loc="upper left", fontsize=7)  # low index, high error: empty in the paper too
+    ax.legend(loc="center left", fontsize=7)  # low index, middle error: empty in the paper too
     return fig
 
 
