@@ -26,10 +26,9 @@ SADDLES_POINTS = {  # Fig. 1 draws every seed's search end points
     for s in seeds_of("saddles")}
 
 
-def saddles_optimizers(seed):
-    """The optimizer comparisons of one replicate seed, one file per hidden size."""
-    return [SADDLES_OUT("measurements", f"optimizers_h{h}.npz", seed)
-            for h in SADDLES_COMPARE["hidden_sizes"]]
+# the optimizer comparisons of one replicate seed, one file per hidden size
+saddles_optimizers = lambda seed: [SADDLES_OUT("measurements", f"optimizers_h{h}.npz", seed)
+                                   for h in SADDLES_COMPARE["hidden_sizes"]]
 
 
 experiment(
