@@ -229,3 +229,43 @@ def test_chunked_hessian_products_average_over_the_data():
     whole = hessian_matvec(flat, flat.theta0, x, y, chunk=64)(v)
     chunked = hessian_matvec(flat, flat.theta0, x, y, chunk=16)(v)
     assert torch.allclose(whole, chunked, rtol=1e-4, atol=1e-6)
+
+
+def test_a_directions_tile_is_the_evaluators_tile_with_its_settings():
+    from landscapes.data import Dataset
+    from landscapes.surface import directions_tile, square_grid
+
+    torch.manual_seed(0)
+    model = MLP(6, [5], 3)
+    x, y = data(image=False)
+    ds = Dataset(x, y, x[:50], y[:50], "t", 3)
+    d = D.random_directions(model, 0)
+    grid = square_grid(1.0, (5, 4))
+    assert grid.shape == (5, 4) and grid.values[0][0] == -1.0 and grid.values[1][-1] == 1.0
+    ref = evaluate_tile(Evaluator(model, d, points_per_pass=3), grid, 1, 3, (x, y),
+                        (x[:50], y[:50]))
+    tile = directions_tile(model, d, grid, 1, 3, ds, "parameters", "eval", 3, 4096,
+                           test=True, plane="random")
+    for k in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        assert np.array_equal(tile.metrics[k], ref.metrics[k])
+    assert tile.meta == {"plane": "random", "over": "parameters", "bn_policy": "eval"}
+    assert "test_loss" not in directions_tile(model, d, grid, 1, 3, ds, "parameters", "eval",
+                                              3, 4096).metrics
+
+
+def test_a_nonconvexity_tile_uses_the_parameter_part_and_a_subset():
+    from landscapes.data import Dataset
+    from landscapes.surface import extreme_eigenvalues_tile, nonconvexity_tile, square_grid
+
+    torch.manual_seed(0)
+    model = MLP(6, [4], 3)
+    x, y = data(60, image=False)
+    ds = Dataset(x, y, x[:10], y[:10], "t", 3)
+    d = D.random_directions(model, 0)
+    longer = torch.cat([d, torch.ones(2, 3)], 1)  # e.g. BatchNorm state beyond the parameters
+    grid = square_grid(0.5, (2, 2))
+    tile = nonconvexity_tile(model, longer, grid, 0, 2, ds, 20, 10, 0)
+    ref = extreme_eigenvalues_tile(model, d, grid, 0, 2, x[:20], y[:20], 10, 0)
+    assert np.array_equal(tile.metrics["lambda_min"], ref.metrics["lambda_min"])
+    assert tile.meta == {"n_samples": 20, "lanczos_steps": 10}
+    assert nonconvexity_tile(model, d, grid, 0, 1, ds, None, 10, 0).meta["n_samples"] == 60

@@ -4,7 +4,7 @@ from landscapes import train
 from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors
-from landscapes.surface import Evaluator, Grid, evaluate_tile
+from landscapes.surface import Grid, directions_tile
 
 with step(snakemake, __file__) as s, train.divergence_hint("lower skips.slice.extent"):
     p = snakemake.params
@@ -13,12 +13,8 @@ with step(snakemake, __file__) as s, train.divergence_hint("lower skips.slice.ex
     model = model.eval().to(s.device)
     d, _ = load_tensors(snakemake.input.directions)
     e, n = p.slice["extent"], p.slice["points"]
-    grid = Grid.linspace(alpha=(-e, e, n))
-    ev = Evaluator(model, d["slice"], over=p.over, bn=p.bn_policy,
-                   points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
-                   bn_inputs=data.x_train)
-    surface = evaluate_tile(ev, grid, 0, n, (data.x_train, data.y_train),
-                            (data.x_test, data.y_test),
-                            name=f"skips_slice {snakemake.wildcards.skips_model} seed {p.seed}")
-    surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
+    surface = directions_tile(model, d["slice"], Grid.linspace(alpha=(-e, e, n)), 0, n, data,
+                              p.over, p.bn_policy, p.surface["points_per_pass"],
+                              p.surface["chunk"], test=True,
+                              name=f"skips_slice {snakemake.wildcards.skips_model} seed {p.seed}")
     surface.save(snakemake.output[0])

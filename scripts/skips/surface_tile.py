@@ -4,7 +4,7 @@ from landscapes import train
 from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors
-from landscapes.surface import Evaluator, Grid, evaluate_tile, grid_around
+from landscapes.surface import directions_tile, grid_around, square_grid
 
 with step(snakemake, __file__) as s, train.divergence_hint(
         "lower skips.surface.extent" if snakemake.params.plane == "random"
@@ -15,18 +15,15 @@ with step(snakemake, __file__) as s, train.divergence_hint(
     model = model.eval().to(s.device)
     d, _ = load_tensors(snakemake.input.directions)
     if p.plane == "random":
-        e, (na, nb) = p.surface["extent"], p.surface["points"]
-        grid, over = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb)), p.over
+        grid, over = square_grid(p.surface["extent"], p.surface["points"]), p.over
     else:  # the trajectory's PCA plane; trajectories hold parameters only
         grid = grid_around(d["pca_coordinates"].numpy(), p.trajectory["margin"],
                            p.trajectory["points"])
         over = "parameters"
     start, stop = grid.rows(p.tile, p.n_tiles)
-    ev = Evaluator(model, d[p.plane], over=over, bn=p.bn_policy,
-                   points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
-                   bn_inputs=data.x_train)
-    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train),
-                            name=f"skips_surface_tile {snakemake.wildcards.skips_model} "
-                                 f"{p.plane} seed {p.seed} tile {p.tile}")
-    surface.meta = {"plane": p.plane, "over": over, "bn_policy": p.bn_policy}
+    surface = directions_tile(model, d[p.plane], grid, start, stop, data, over, p.bn_policy,
+                              p.surface["points_per_pass"], p.surface["chunk"],
+                              name=f"skips_surface_tile {snakemake.wildcards.skips_model} "
+                                   f"{p.plane} seed {p.seed} tile {p.tile}",
+                              plane=p.plane)
     surface.save(snakemake.output[0])

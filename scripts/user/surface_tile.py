@@ -5,21 +5,17 @@ from landscapes import user
 from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import load_tensors
-from landscapes.surface import Evaluator, Grid, evaluate_tile
+from landscapes.surface import directions_tile, square_grid
 
 with step(snakemake, __file__) as s:
     p = snakemake.params
     data = Dataset.load(snakemake.input.data)
     model = user.load(p.spec, data, p.spec["where"]).to(s.device)
     d, _ = load_tensors(snakemake.input.directions)
-    e, (na, nb) = p.surface["extent"], p.surface["points"]
-    grid = Grid.linspace(alpha=(-e, e, na), beta=(-e, e, nb))
+    grid = square_grid(p.surface["extent"], p.surface["points"])
     start, stop = grid.rows(p.tile, p.surface["tiles"])
-    ev = Evaluator(model, d["random"], over=p.over, bn=p.bn_policy,
-                   points_per_pass=p.surface["points_per_pass"], chunk=p.surface["chunk"],
-                   bn_inputs=data.x_train)
-    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train),
-                            name=f"user_surface_tile {snakemake.wildcards.user_model} seed "
-                                 f"{snakemake.wildcards.seed} tile {p.tile}")
-    surface.meta = {"over": p.over, "bn_policy": p.bn_policy}
+    surface = directions_tile(model, d["random"], grid, start, stop, data, p.over, p.bn_policy,
+                              p.surface["points_per_pass"], p.surface["chunk"],
+                              name=f"user_surface_tile {snakemake.wildcards.user_model} seed "
+                                   f"{snakemake.wildcards.seed} tile {p.tile}")
     surface.save(snakemake.output[0])

@@ -358,6 +358,41 @@ def evaluate_tile(evaluator: Evaluator, grid: Grid, start: int, stop: int,
     return Surface(grid, metrics, start, stop)
 
 
+def square_grid(extent: float, points) -> Grid:
+    """The plane [-extent, extent]^2 with points = (alpha points, beta points): the grid of
+    every filter-normalized surface and Hessian map."""
+    na, nb = points
+    return Grid.linspace(alpha=(-extent, extent, na), beta=(-extent, extent, nb))
+
+
+def directions_tile(model: nn.Module, directions: torch.Tensor, grid: Grid, start: int,
+                    stop: int, data, over: str, bn_policy: str, points_per_pass: int,
+                    chunk: int, test: bool = False, name: str = "surface", **meta) -> Surface:
+    """`evaluate_tile` of rows [start, stop) along `directions` on the training split of
+    `data` (a `Dataset`), and its test split when `test`; `meta` (which plane, say), `over`
+    and `bn_policy` are recorded in the surface's meta."""
+    ev = Evaluator(model, directions, over=over, bn=bn_policy, points_per_pass=points_per_pass,
+                   chunk=chunk, bn_inputs=data.x_train)
+    surface = evaluate_tile(ev, grid, start, stop, (data.x_train, data.y_train),
+                            (data.x_test, data.y_test) if test else None, name=name)
+    surface.meta = {**meta, "over": over, "bn_policy": bn_policy}
+    return surface
+
+
+def nonconvexity_tile(model: nn.Module, directions: torch.Tensor, grid: Grid, start: int,
+                      stop: int, data, n_samples: int | None, steps: int, seed: int,
+                      name: str = "Hessian map") -> Surface:
+    """`extreme_eigenvalues_tile` over the parameter part of `directions` (they may cover the
+    BatchNorm state too), on the first `n_samples` training samples (all when None; the
+    prepared split is shuffled, so a random subset); both settings recorded in its meta."""
+    plane = directions[:, :Layout.of(model).dim]
+    n = n_samples or len(data.y_train)
+    surface = extreme_eigenvalues_tile(model, plane, grid, start, stop, data.x_train[:n],
+                                       data.y_train[:n], steps, seed, name=name)
+    surface.meta = {"n_samples": n, "lanczos_steps": steps}
+    return surface
+
+
 def grid_around(coords: np.ndarray, margin: float, points: tuple[int, int],
                 names: tuple[str, str] = ("pc1", "pc2")) -> Grid:
     """A 2D grid covering the points `coords` (n, 2) and the origin, widened by `margin` of
