@@ -61,6 +61,15 @@ def index_of(eigenvalues: torch.Tensor, tol: float) -> float:
 # ---------------------------------------------------------------- critical-point search
 
 
+def checked_gradient(loss_fn, theta: torch.Tensor, what: str):
+    """(loss, gradient) at theta; a non-finite loss or gradient norm raises DivergedError
+    naming `what` (the search or run and where it was)."""
+    loss, g = gradient(loss_fn, theta)
+    check_finite(loss, what)
+    check_finite(g.norm(), what, quantity="gradient norm")
+    return loss, g
+
+
 @dataclass
 class Search:
     """Where a search ended and how it got there."""
@@ -88,9 +97,7 @@ def find_critical_point(loss_fn, theta0: torch.Tensor, max_iter: int = 50,
     |g| <= grad_tol, "stalled" when mu passes mu_max, else "max_iter".
     """
     theta = theta0.detach().clone()
-    loss, g = gradient(loss_fn, theta)
-    check_finite(loss, f"{name} diverged at its start")
-    check_finite(g.norm(), f"{name} diverged at its start", quantity="gradient norm")
+    loss, g = checked_gradient(loss_fn, theta, f"{name} diverged at its start")
     norms = [g.norm().item()]
     it, eighs, grads = 0, 0, 1
 
@@ -151,9 +158,7 @@ def newton_mr(loss_fn, theta0: torch.Tensor, max_iter: int = 50, grad_tol: float
     """
     hvp = hvp or (lambda t: hvp_fn(loss_fn, t))
     theta = theta0.detach().clone()
-    loss, g = gradient(loss_fn, theta)
-    check_finite(loss, f"{name} diverged at its start")
-    check_finite(g.norm(), f"{name} diverged at its start", quantity="gradient norm")
+    loss, g = checked_gradient(loss_fn, theta, f"{name} diverged at its start")
     norms = [g.norm().item()]
     it, hvps, grads = 0, 0, 1
     h_norm = 0.0  # the largest |Ritz value| MINRES has seen: a lower bound on |H| on the path
@@ -214,9 +219,7 @@ def describe(loss_fn, error_fn: Callable[[torch.Tensor], float], theta: torch.Te
              index_tol: float, hessian_fn=exact_hessian, name: str = "point") -> dict:
     """Loss, error, gradient norm, full Hessian spectrum (ascending), index and the
     gradient's curvature (`gradient_curvature`) at theta."""
-    loss, g = gradient(loss_fn, theta)
-    check_finite(loss, name)
-    check_finite(g.norm(), name, quantity="gradient norm")
+    loss, g = checked_gradient(loss_fn, theta, name)
     hess = hessian_fn(loss_fn, theta)
     check_finite(hess, name, quantity="Hessian")
     eigs = torch.linalg.eigvalsh(hess)
@@ -308,9 +311,7 @@ def _exact_eigh(hessian_fn, loss_fn, theta: torch.Tensor, vectors: bool):
 def _record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: int, name: str,
             hessian_fn, vectors: bool, extra: dict):
     at = f"{name} diverged at epoch {epoch}"
-    loss, g = gradient(loss_fn, theta)
-    check_finite(loss, at)
-    check_finite(g.norm(), at, quantity="gradient norm")
+    loss, g = checked_gradient(loss_fn, theta, at)
     lam = vecs = None
     if hessian_fn is None:
         lmin, _ = extreme_eigenvalues(hvp_fn(loss_fn, theta), theta.numel(),
