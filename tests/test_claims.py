@@ -146,3 +146,43 @@ def test_every_threshold_is_a_described_schema_key_with_a_valid_default(exp):
     defaults = {k: v["default"] for k, v in block["properties"].items()}
     jsonschema.validate(defaults, block)
     assert (SECTIONS / f"{exp}.schema.yaml").is_file()
+
+
+def test_a_margin_over_seeds_says_whether_a_verdict_is_settled():
+    @claims.claim("unit5", "big", "P", "f", "", "x exceeds 1", "> 1")
+    def big(artifacts, params):
+        x = artifacts["x"]
+        return claims.Verdict(x, "> 1", bool(x > 1), bound=1.0, sense=">")
+
+    try:
+        def combined(*xs):
+            return claims.over_seeds({s: claims.evaluate("unit5", {"x": x}, {})
+                                      for s, x in enumerate(xs)})[0]
+        # mean 3, sample sd 1: two sds above the bound, settled
+        far = combined(2.0, 3.0, 4.0)
+        assert far["holds"] and far["margin_sds"] == pytest.approx(2.0) and far["settled"]
+        # every seed holds, but the bound lies inside the seeds' spread: unsettled
+        near = combined(1.1, 1.5, 3.0)
+        assert near["holds"] and not near["settled"] and 0 < near["margin_sds"] < 2
+        assert "unsettled" in claims.markdown_table([near])
+        # on the failing side the margin is negative; identical seeds off the bound are settled
+        assert combined(0.0, 0.5)["margin_sds"] < 0
+        assert combined(5.0, 5.0)["margin_sds"] == math.inf
+        assert "margin_sds" not in combined(5.0)  # one seed has no spread
+    finally:
+        claims.REGISTRY.pop("unit5")
+
+
+def test_a_verdict_holding_against_its_own_bound_is_refused():
+    with pytest.raises(ValueError, match="bound and sense come together"):
+        claims.Verdict(1.0, "> 0", True, bound=0.0)
+
+    @claims.claim("unit6", "wrong", "P", "f", "", "x exceeds 1", "> 1")
+    def wrong(artifacts, params):
+        return claims.Verdict(0.5, "> 1", True, bound=1.0, sense=">")
+
+    try:
+        with pytest.raises(ValueError, match="is not > its bound"):
+            claims.evaluate("unit6", {}, {})
+    finally:
+        claims.REGISTRY.pop("unit6")

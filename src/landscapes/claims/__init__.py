@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import operator
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -26,12 +27,31 @@ FIELDS = ("experiment", "paper", "figure", "paper_figure", "claim", "paper_value
           "threshold", "holds")
 
 
+SENSES = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+# A verdict over seeds is settled when the seeds' mean lies this many standard deviations
+# (of the seed values) from the bound. Training is chaotic: another machine's rounding moves a
+# run as much as a new seed does, so a margin inside the seed spread can flip elsewhere.
+SETTLED_SDS = 2.0
+
+
 @dataclass
 class Verdict:
+    """What a claim measured, against what, and whether it holds. A claim that compares one
+    number with one bound also gives `bound` and `sense` (holds = measured <sense> bound), so
+    that its margin over seeds can be stated (see `over_seeds`)."""
+
     measured: float | str
     threshold: str
     holds: bool
     details: dict = field(default_factory=dict)
+    bound: float | None = None
+    sense: str | None = None
+
+    def __post_init__(self):
+        if (self.bound is None) != (self.sense is None) or (
+                self.sense is not None and self.sense not in SENSES):
+            raise ValueError(f"a verdict's bound and sense come together, sense one of "
+                             f"{list(SENSES)}: got bound {self.bound}, sense {self.sense!r}")
 
 
 def claim(experiment: str, name: str, paper: str, figure: str, paper_figure: str,
@@ -110,6 +130,10 @@ def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
         if verdict.holds and isinstance(verdict.measured, float) and not finite(verdict.measured):
             raise ValueError(f"claim {fn.claim_info['id']} holds on a non-finite measurement "
                              f"({verdict.measured})")
+        if (verdict.holds and verdict.bound is not None
+                and not SENSES[verdict.sense](float(verdict.measured), float(verdict.bound))):
+            raise ValueError(f"claim {fn.claim_info['id']} holds, yet its measured value "
+                             f"{verdict.measured} is not {verdict.sense} its bound {verdict.bound}")
         record = dict(fn.claim_info, **asdict(verdict))
         record["measured"] = _clean(record["measured"])
         record["details"] = {k: _clean(v) for k, v in record["details"].items()}
@@ -154,10 +178,29 @@ def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
             record["measured"] = float(statistics.median(values))
             record["spread"] = {"min": float(min(values)), "max": float(max(values)),
                                 "std": float(statistics.pstdev(values))}
+            margin = margin_over_seeds(values, records[0].get("bound"), records[0].get("sense"))
+            if margin is not None:
+                record["margin_sds"] = margin
+                record["settled"] = bool(abs(margin) >= SETTLED_SDS)
         elif len(seeds) > 1:
             record["measured"] = "; ".join(f"seed {s}: {fmt(v)}" for s, v in zip(seeds, values))
         combined.append(record)
     return combined
+
+
+def margin_over_seeds(values: list[float], bound: float | None,
+                      sense: str | None) -> float | None:
+    """How far the seeds' mean lies on the holding side of the bound, in standard deviations
+    of the seed values (sample std); negative on the failing side, infinite when every seed
+    gives the same value off the bound. None without a bound or with fewer than 2 seeds."""
+    if bound is None or len(values) < 2:
+        return None
+    side = 1.0 if sense in (">", ">=") else -1.0
+    gap = side * (statistics.fmean(values) - float(bound))
+    sd = statistics.stdev(values)
+    if sd == 0:
+        return math.copysign(math.inf, gap) if gap else 0.0
+    return gap / sd
 
 
 def verdict_text(record: dict) -> str:
@@ -182,6 +225,9 @@ def measured_text(record: dict) -> str:
                 f"{fmt(spread['min'])} to {fmt(spread['max'])})")
     if "pooled" in record:
         text += f"; pooled over seeds: {fmt(record['pooled'])}"
+    if "margin_sds" in record:
+        text += (f"; mean {fmt(record['margin_sds'])} sd from the bound"
+                 + ("" if record["settled"] else ", unsettled"))
     return text
 
 
