@@ -136,6 +136,7 @@ def evaluate(experiment: str, artifacts: dict, params: dict) -> list[dict]:
                              f"{verdict.measured} is not {verdict.sense} its bound {verdict.bound}")
         record = dict(fn.claim_info, **asdict(verdict))
         record["measured"] = _clean(record["measured"])
+        record["bound"] = _clean(record["bound"])
         record["details"] = {k: _clean(v) for k, v in record["details"].items()}
         records.append(record)
     if not records:
@@ -178,29 +179,31 @@ def over_seeds(per_seed: dict[int, list[dict]]) -> list[dict]:
             record["measured"] = float(statistics.median(values))
             record["spread"] = {"min": float(min(values)), "max": float(max(values)),
                                 "std": float(statistics.pstdev(values))}
-            margin = margin_over_seeds(values, records[0].get("bound"), records[0].get("sense"))
+            margin = margin_over_seeds(values, [r.get("bound") for r in records],
+                                       records[0].get("sense"))
             if margin is not None:
-                record["margin_sds"] = margin
-                record["settled"] = bool(abs(margin) >= SETTLED_SDS)
+                record["settled"] = bool(abs(margin) >= SETTLED_SDS)  # False on NaN
+                record["margin_sds"] = _clean(margin)
         elif len(seeds) > 1:
             record["measured"] = "; ".join(f"seed {s}: {fmt(v)}" for s, v in zip(seeds, values))
         combined.append(record)
     return combined
 
 
-def margin_over_seeds(values: list[float], bound: float | None,
+def margin_over_seeds(values: list[float], bounds: list[float | None],
                       sense: str | None) -> float | None:
-    """How far the seeds' mean lies on the holding side of the bound, in standard deviations
-    of the seed values (sample std); negative on the failing side, infinite when every seed
-    gives the same value off the bound. None without a bound or with fewer than 2 seeds."""
-    if bound is None or len(values) < 2:
+    """How far the seeds lie on the holding side of their bounds: the mean of the gaps
+    (value - bound, signed so that holding is positive) in standard deviations of the gaps over
+    seeds (sample std). Negative on the failing side, infinite when every seed has the same gap
+    off the bound. None without a bound at every seed or with fewer than 2 seeds."""
+    if len(values) < 2 or sense is None or any(b is None for b in bounds):
         return None
     side = 1.0 if sense in (">", ">=") else -1.0
-    gap = side * (statistics.fmean(values) - float(bound))
-    sd = statistics.stdev(values)
+    gaps = [side * (float(v) - float(b)) for v, b in zip(values, bounds)]
+    mean, sd = statistics.fmean(gaps), statistics.stdev(gaps)
     if sd == 0:
-        return math.copysign(math.inf, gap) if gap else 0.0
-    return gap / sd
+        return math.copysign(math.inf, mean) if mean else 0.0
+    return mean / sd
 
 
 def verdict_text(record: dict) -> str:

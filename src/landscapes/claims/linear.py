@@ -35,7 +35,8 @@ def bowl_convex(artifacts, params):
     tol = params["claims"]["convex_tol"]
     m = load_npz(artifacts["surfaces"])
     r = _curvature(m["bowl"], m["axis"])
-    return Verdict(r, f"min curvature / max >= -{tol:g}", bool(r >= -tol))
+    return Verdict(r, f"min curvature / max >= -{tol:g}", bool(r >= -tol), bound=-tol,
+                   sense=">=")
 
 
 @claim(EXP, "chain_saddle", SEED_PAPER, "convexity", "(a)",
@@ -85,7 +86,8 @@ def permutation_invariance(artifacts, params):
     diff = abs(float(m["loss_permuted"]) - float(m["loss_original"]))
     moved = float(m["moved_fraction"])
     return Verdict(diff, f"|L(P theta) - L(theta)| <= {tol:g}, units moved > 0",
-                   bool(diff <= tol and moved > 0), {"moved_fraction": moved})
+                   bool(diff <= tol and moved > 0), {"moved_fraction": moved},
+                   bound=tol, sense="<=")
 
 
 @claim(EXP, "permutation_barrier", SEED_PAPER, "permutation", "(c)",
@@ -94,7 +96,7 @@ def permutation_invariance(artifacts, params):
 def permutation_barrier(artifacts, params):
     m = load_npz(artifacts["permutation"])
     b = barrier(m["loss"]) if finite(m["loss"]) else math.nan
-    return Verdict(b, "barrier height > 0", bool(b > 0))
+    return Verdict(b, "barrier height > 0", bool(b > 0), bound=0.0, sense=">")
 
 
 @claim(EXP, "gd_reaches_optimum", KAWAGUCHI, "saddle", "(d)",
@@ -111,7 +113,8 @@ def gd_reaches_optimum(artifacts, params):
     gap = float(np.max(gaps)) if len(gaps) else math.nan
     n = len(final)
     return Verdict(gap, f"max |relative gap| <= {tol:g} over {need} (>= {least_inits}) inits",
-                   bool(n >= least_inits and n == need and gap <= tol), {"n_inits": n})
+                   bool(n >= least_inits and n == need and gap <= tol), {"n_inits": n},
+                   bound=tol, sense="<=")
 
 
 @claim(EXP, "hessian_origin_depth2", KAWAGUCHI, "saddle", "(d)",
@@ -121,7 +124,8 @@ def hessian_origin_depth2(artifacts, params):
     tol = params["claims"]["spectrum_tol"]
     m = load_npz(artifacts["saddle"])
     err = float(np.abs(np.sort(m["eig_depth2"]) - m["predicted_depth2"]).max())
-    return Verdict(err, f"max |eigenvalue - prediction| <= {tol:g}", bool(err <= tol))
+    return Verdict(err, f"max |eigenvalue - prediction| <= {tol:g}", bool(err <= tol),
+                   bound=tol, sense="<=")
 
 
 @claim(EXP, "hessian_origin_depth3", KAWAGUCHI, "saddle", "(d)",
@@ -131,7 +135,8 @@ def hessian_origin_depth3(artifacts, params):
     tol = params["claims"]["zero_hessian_tol"]
     m = load_npz(artifacts["saddle"])
     err = float(np.abs(m["eig_depth3"]).max())
-    return Verdict(err, f"max |eigenvalue| <= {tol:g}", bool(err <= tol))
+    return Verdict(err, f"max |eigenvalue| <= {tol:g}", bool(err <= tol), bound=tol,
+                   sense="<=")
 
 
 @claim(EXP, "modes_in_order", SAXE, "saddle", "(d)",
@@ -151,4 +156,5 @@ def modes_in_order(artifacts, params):
     # one mode has no order, and no init is no evidence
     frac = float(np.mean(in_order)) if in_order and r >= 2 else math.nan
     return Verdict(frac, f"fraction of inits with strictly ordered times to {share:g} sigma_i "
-                   "= 1 (>= 2 modes)", bool(frac == 1.0), {"n_modes": r})
+                   "= 1 (>= 2 modes)", bool(frac == 1.0), {"n_modes": r}, bound=1.0,
+                   sense=">=")

@@ -67,7 +67,7 @@ def error_index_correlation_all(artifacts, params):
     threshold = f"Spearman >= {c['min_spearman']} over >= {c['min_points']} end points"
     details = {"end_points": n, "pooled": round(_spearman(_pooled(artifacts)), 4)}
     holds = bool(n >= c["min_points"] and np.isfinite(rho) and rho >= c["min_spearman"])
-    return Verdict(rho, threshold, holds, details)
+    return Verdict(rho, threshold, holds, details, bound=c["min_spearman"], sense=">=")
 
 
 @claim(EXP, "error_index_correlation", PAPER, "error_vs_index", "Fig. 1a/c",
@@ -95,7 +95,7 @@ def error_index_correlation(artifacts, params):
                        "gradient-flat)", threshold, False, details)
     rho = _spearman(m, ok)
     holds = bool(np.isfinite(rho) and rho >= c["min_spearman"])
-    return Verdict(rho, threshold, holds, details)
+    return Verdict(rho, threshold, holds, details, bound=c["min_spearman"], sense=">=")
 
 
 def _kinds(m: dict, search) -> tuple[str, dict]:
@@ -196,7 +196,7 @@ def sfn_lowest_loss(artifacts, params):
                    f"at each of {len(gaps)} hidden sizes ({sizes}), SFN's lowest error - "
                    f"min(Newton's, MSGD's) <= {100 * tol:g} %-points after {epochs} epochs "
                    "each; measured: the largest over sizes",
-                   bool(finite(worst) and worst <= tol), details)
+                   bool(finite(worst) and worst <= tol), details, bound=100 * tol, sense="<=")
 
 
 @claim(EXP, "switch_escapes_plateau", PAPER, "autoencoder", "Fig. 4",

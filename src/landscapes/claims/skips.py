@@ -57,7 +57,8 @@ def nonconvex_share(artifacts, params):
     short = _nonconvex_share(artifacts, short_id, t)
     return Verdict(plain, f"> share with shortcuts ({short:.3g}); ratio threshold {t:g}",
                    bool(finite(plain, short) and plain > short),
-                   {"plain": plain, "shortcuts": short, "depth": plain_id.depth})
+                   {"plain": plain, "shortcuts": short, "depth": plain_id.depth},
+                   bound=short, sense=">")
 
 
 @claim(EXP, "single_basin", PAPER, "contours", "Fig. 5",
@@ -82,7 +83,8 @@ def plain_more_minima(artifacts, params):
     plain, short = _minima(artifacts, plain_id, tol), _minima(artifacts, short_id, tol)
     return Verdict(plain, f"> local minima with shortcuts ({short})",
                    bool(finite(plain, short) and plain > short),
-                   {"plain": plain, "shortcuts": short, "depth": plain_id.depth})
+                   {"plain": plain, "shortcuts": short, "depth": plain_id.depth},
+                   bound=short, sense=">")
 
 
 @claim(EXP, "depth_hurts_plain", PAPER, "contours", "Fig. 5",
