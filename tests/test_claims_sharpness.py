@@ -136,7 +136,8 @@ def artifacts(tmp_path, **over):
 
 def test_every_claim_holds_on_artifacts_of_the_papers_shape(tmp_path):
     records = verdicts("sharpness", artifacts(tmp_path), params())
-    assert len(records) == 10
+    assert len(records) == 11
+    assert records["filter_normalized_lb_sharper"]["measured"] == pytest.approx(6.0)
     assert all(r["holds"] for r in records.values()), \
         {k: r["measured"] for k, r in records.items() if not r["holds"]}
     assert records["lb_sharper_full"]["measured"] == pytest.approx(10.0)
@@ -325,6 +326,19 @@ def test_weight_decay_flip_raises_on_missing_or_foreign_curves(tmp_path):
              line(tmp_path, "li_wd5e-4", 2.0, 0.1, "mlp", 5e-4)]
     with pytest.raises(ValueError, match="not vgg"):
         shc.weight_decay_flips_raw(artifacts(tmp_path, li_interps=other), params())
+
+
+def test_filter_normalized_lb_sharper_fails_where_sb_is_sharper_or_a_slice_is_missing(tmp_path):
+    slices = [slice_(tmp_path, b, wd, c) for wd, b, c in
+              ((0.0, 32, 0.5), (0.0, 375, 3.0), (5e-4, 32, 3.0), (5e-4, 375, 1.5))]
+    r = shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices), params())
+    assert not r.holds and r.measured == pytest.approx(0.5)
+    assert r.details["rise LB / rise SB, wd 0"] == pytest.approx(6.0)
+    r = shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices[:3]), params())
+    assert not r.holds and math.isnan(r.measured)
+    with pytest.raises(ValueError, match="two slices"):
+        shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices + slices[:1]),
+                                         params())
 
 
 def test_filter_normalized_fails_when_the_sharper_one_tests_better(tmp_path):

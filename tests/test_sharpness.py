@@ -260,7 +260,10 @@ def test_filter_normalized_plane_contains_the_slice_and_leaves_the_model(digits)
 
     torch.manual_seed(0)
     model = models.build({"name": "vgg9", "width": 0.0625}, digits.input_shape,
-                         digits.n_classes).eval()
+                         digits.n_classes)
+    with torch.no_grad():  # BatchNorm statistics of a trained net, not the initial 0 and 1
+        model.train()(digits.x_train)
+    model.eval()
     before = vector(model).clone()
     plane = filter_normalized_plane(model, 3, 0.5, 5, digits)
     line = filter_normalized_slice(model, 3, 0.5, 5, digits.x_train, digits.y_train,
@@ -271,5 +274,6 @@ def test_filter_normalized_plane_contains_the_slice_and_leaves_the_model(digits)
     center, _ = evaluate(model, digits.x_train, digits.y_train)
     assert plane.metrics["train_loss"][2, 2] == pytest.approx(center, rel=1e-5)
     torch.testing.assert_close(vector(model), before, rtol=0, atol=0)
+    assert not model.training
     # the second direction is another draw: the a = 0 column differs from the slice
     assert not np.allclose(plane.metrics["train_loss"][2, :], line["train_loss"], rtol=1e-3)

@@ -424,7 +424,7 @@ def filter_normalized_plane(model: nn.Module, seed: int, extent: float, points: 
 
     directions = random_directions(model, seed, 2, norm="filter")
     grid = square_grid(extent, (points, points))
-    return directions_tile(model.eval(), directions, grid, 0, points, data, "parameters",
+    return directions_tile(model, directions, grid, 0, points, data, "parameters",
                            "eval", 1, METRICS_CHUNK, name=name)
 
 
