@@ -25,6 +25,8 @@ LI = {"network": "vgg", "weight_decays": [0.0, 5e-4], "seed": 0}
 
 def params(**claims):
     return section("sharpness", keskar=KESKAR, metric={"eps": EPS},
+                   networks={"vgg": {"train": {"batch_size": SB["vgg"]},
+                                     "large_batch": LB["vgg"]}},
                    li={"network": LI["network"], "weight_decays": LI["weight_decays"]},
                    sweep={"batch_sizes": SWEEP["batch_sizes"]}, claims=claims)
 
@@ -40,13 +42,29 @@ def measure(net, batch, seed, full, subspace, test_acc):
                           for e in EPS for space, phi in (("full", full), ("subspace", subspace))]}
 
 
-def li_run(batch, wd, test_acc):
-    return {"batch_size": batch, "weight_decay": wd,
-            "final": {"epoch": 2, "train_acc": 1.0, "test_acc": test_acc},
-            "final_weight_norm": 10.0, "norm_epochs": [1, 2], "weight_norm": [9.0, 10.0]}
+# The paper's shape: without weight decay SB's weights end larger, with it LB's; SB tests
+# better in both settings.
+LI_NORM = {(0.0, "SB"): 20.0, (0.0, "LB"): 10.0, (5e-4, "SB"): 8.0, (5e-4, "LB"): 10.0}
+LI_ACC = {(wd, r): 0.9 if r == "SB" else 0.85 for wd in LI["weight_decays"] for r in ("SB", "LB")}
 
 
-def summary(tmp_path, phi=None, acc=None, sweep_phi=(1.0, 4.0, 10.0), li_acc=None):
+def li_runs(tmp_path, norm=None, acc=None, net="vgg", seed=0):
+    """The weight-decay runs' training records as rule sharpness_train writes them."""
+    norm, acc = {**LI_NORM, **(norm or {})}, {**LI_ACC, **(acc or {})}
+    paths = []
+    for (wd, r), a in acc.items():
+        batch = {"SB": SB, "LB": LB}[r]["vgg"]
+        path = tmp_path / f"run_b{batch}_wd{wd:g}_{net}_s{seed}.json"
+        save_json(path, {"net": net, "batch_size": batch, "weight_decay": wd, "seed": seed,
+                         "final": {"epoch": 2, "train_loss": 0.01, "train_acc": 1.0,
+                                   "test_acc": a},
+                         "norm_epochs": [0, 1, 2], "weight_norm": [9.0, 9.5, norm[wd, r]],
+                         "final_weight_norm": norm[wd, r]})
+        paths.append(str(path))
+    return paths
+
+
+def summary(tmp_path, phi=None, acc=None, sweep_phi=(1.0, 4.0, 10.0)):
     """phi: {(net, regime): (full, subspace)}; acc: {(net, regime): test accuracy}."""
     phi = {**{(n, "SB"): (1.0, 0.1) for n in KESKAR}, **{(n, "LB"): (10.0, 1.0) for n in KESKAR},
            **(phi or {})}
@@ -56,10 +74,7 @@ def summary(tmp_path, phi=None, acc=None, sweep_phi=(1.0, 4.0, 10.0), li_acc=Non
                 for n in KESKAR for r in ("SB", "LB") for seed in (0, 1)]
     measures += [measure("mlp", b, SWEEP["seed"], full, full / 10, a) for b, full, a in
                  zip(SWEEP["batch_sizes"], sweep_phi, (0.98, 0.975, 0.97))]
-    li_acc = li_acc or {(wd, r): 0.9 if r == "SB" else 0.85 for wd in LI["weight_decays"]
-                        for r in ("SB", "LB")}
-    li_runs = [li_run({"SB": SB, "LB": LB}[r]["vgg"], wd, a) for (wd, r), a in li_acc.items()]
-    s = summarize(measures, li_runs, KESKAR, EPS, SB, LB, SWEEP, LI)
+    s = summarize(measures, KESKAR, EPS, SB, LB, SWEEP)
     save_json(tmp_path / "summary.json", s)
     return str(tmp_path / "summary.json")
 
@@ -77,13 +92,13 @@ def line(tmp_path, name, sb_curv, lb_curv, net="mlp", wd=0.0):
     return str(path)
 
 
-def slice_(tmp_path, batch, wd, curv, net="vgg"):
+def slice_(tmp_path, batch, wd, curv, net="vgg", seed=0):
     a = np.linspace(-1, 1, 9)
     loss = curv * a**2 + 0.01
-    path = tmp_path / f"slice_b{batch}_wd{wd:g}.npz"
+    path = tmp_path / f"slice_b{batch}_wd{wd:g}_s{seed}.npz"
     save_npz(path, network=np.array(net), batch_size=np.int64(batch),
-             weight_decay=np.float64(wd), alphas=a, train_loss=loss, train_acc=1 - loss,
-             test_loss=loss + 0.1, test_acc=0.9 - loss)
+             weight_decay=np.float64(wd), seed=np.int64(seed), alphas=a, train_loss=loss,
+             train_acc=1 - loss, test_loss=loss + 0.1, test_acc=0.9 - loss)
     return str(path)
 
 
@@ -109,13 +124,20 @@ def artifacts(tmp_path, **over):
                                    line(base, "li_wd5e-4", 2.0, 0.1, "vgg", 5e-4)],
             "li_slices": lambda: [slice_(base, b, wd, c) for wd in LI["weight_decays"]
                                   for b, c in ((32, 0.5), (375, 3.0))],
+            "li_runs": lambda: li_runs(base),
+            # two seeds of the same shape for the values pooled over seeds
+            "li_slices_all": lambda: [slice_(base, b, wd, c, seed=seed) for seed in (0, 1)
+                                      for wd in LI["weight_decays"]
+                                      for b, c in ((32, 0.5), (375, 3.0))],
+            "li_runs_all": lambda: li_runs(base) + li_runs(base, seed=1),
             "reparam": lambda: reparam(base)}
     return {k: over[k] if k in over else f() for k, f in make.items()}
 
 
 def test_every_claim_holds_on_artifacts_of_the_papers_shape(tmp_path):
     records = verdicts("sharpness", artifacts(tmp_path), params())
-    assert len(records) == 9
+    assert len(records) == 11
+    assert records["filter_normalized_lb_sharper"]["measured"] == pytest.approx(6.0)
     assert all(r["holds"] for r in records.values()), \
         {k: r["measured"] for k, r in records.items() if not r["holds"]}
     assert records["lb_sharper_full"]["measured"] == pytest.approx(10.0)
@@ -123,6 +145,11 @@ def test_every_claim_holds_on_artifacts_of_the_papers_shape(tmp_path):
     # rise(LB) = (0.07625 + 0.135) / 2 - 0.01, rise(SB) = 0.02625 - 0.02
     assert records["parametric_steeper_at_lb"]["measured"] == pytest.approx(15.3)
     assert records["filter_normalized_ranks_generalization"]["measured"] == "2 of 2 settings"
+    assert records["filter_normalized_ranks_generalization"]["details"]["pooled"] == \
+        "2 of 2 settings (means over 2 seeds)"
+    # min(SB/LB = 20/10 at wd 0, LB/SB = 10/8 at wd 5e-4)
+    assert records["weight_norms_flip_with_decay"]["measured"] == pytest.approx(1.25)
+    assert records["weight_norms_flip_with_decay"]["bound"] == 1.0
 
 
 def test_summary_columns_are_the_names_helpers(tmp_path):
@@ -238,11 +265,46 @@ def test_sweep_fails_on_constant_sharpness_and_raises_on_missing_points(tmp_path
 # ---------------------------------------------------------------- Li et al.: Figs. 2 and 3
 
 
+def test_weight_norms_fail_when_lb_ends_larger_without_decay_or_smaller_with_it(tmp_path):
+    r = shc.weight_norms_flip_with_decay(artifacts(tmp_path), params())
+    assert r.holds and r.details["norm SB, wd 0"] == 20.0
+    no_flip = artifacts(tmp_path, li_runs=li_runs(tmp_path, norm={(5e-4, "SB"): 12.0}))
+    r = shc.weight_norms_flip_with_decay(no_flip, params())
+    assert not r.holds and r.measured == pytest.approx(10 / 12)
+    lb_larger = artifacts(tmp_path, li_runs=li_runs(tmp_path, norm={(0.0, "LB"): 25.0}))
+    r = shc.weight_norms_flip_with_decay(lb_larger, params())
+    assert not r.holds and r.measured == pytest.approx(0.8)
+    zero = artifacts(tmp_path, li_runs=li_runs(tmp_path, norm={(5e-4, "SB"): 0.0}))
+    assert not shc.weight_norms_flip_with_decay(zero, params()).holds  # NaN, not infinite
+
+
+def test_li_runs_raise_on_a_missing_repeated_or_foreign_run(tmp_path):
+    runs = li_runs(tmp_path)
+    with pytest.raises(ValueError, match="config asks"):
+        shc.weight_norms_flip_with_decay(artifacts(tmp_path, li_runs=runs[:3]), params())
+    with pytest.raises(ValueError, match="two runs of"):
+        shc.weight_norms_flip_with_decay(artifacts(tmp_path, li_runs=runs + runs[:1]), params())
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(ValueError, match="a run of mlp"):
+        shc.weight_norms_flip_with_decay(artifacts(tmp_path, li_runs=li_runs(other, net="mlp")),
+                                         params())
+
+
 def test_weight_decay_flip_fails_when_lb_still_looks_sharper(tmp_path):
     curves = [line(tmp_path, "li_wd0", 0.1, 2.0, "vgg", 0.0),
               line(tmp_path, "li_wd5e-4", 0.1, 2.0, "vgg", 5e-4)]
-    assert not shc.weight_decay_flips_raw(artifacts(tmp_path, li_interps=curves),
-                                          params()).holds
+    r = shc.weight_decay_flips_raw(artifacts(tmp_path, li_interps=curves), params())
+    assert not r.holds and r.bound == 1.0 and r.sense == ">"
+
+
+def test_weight_decay_flip_fails_when_sb_already_looks_sharper_without_decay(tmp_path):
+    # the strong form: the flip needs LB sharper at wd 0 as well as SB sharper with decay
+    curves = [line(tmp_path, "li_wd0", 2.0, 0.1, "vgg", 0.0),
+              line(tmp_path, "li_wd5e-4", 2.0, 0.1, "vgg", 5e-4)]
+    r = shc.weight_decay_flips_raw(artifacts(tmp_path, li_interps=curves), params())
+    assert not r.holds and r.measured < 1
+    assert r.details["rise SB / rise LB, wd 0.0005"] > 1
 
 
 def test_weight_decay_flip_fails_when_the_loss_falls_away_from_lb(tmp_path):
@@ -264,6 +326,19 @@ def test_weight_decay_flip_raises_on_missing_or_foreign_curves(tmp_path):
              line(tmp_path, "li_wd5e-4", 2.0, 0.1, "mlp", 5e-4)]
     with pytest.raises(ValueError, match="not vgg"):
         shc.weight_decay_flips_raw(artifacts(tmp_path, li_interps=other), params())
+
+
+def test_filter_normalized_lb_sharper_fails_where_sb_is_sharper_or_a_slice_is_missing(tmp_path):
+    slices = [slice_(tmp_path, b, wd, c) for wd, b, c in
+              ((0.0, 32, 0.5), (0.0, 375, 3.0), (5e-4, 32, 3.0), (5e-4, 375, 1.5))]
+    r = shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices), params())
+    assert not r.holds and r.measured == pytest.approx(0.5)
+    assert r.details["rise LB / rise SB, wd 0"] == pytest.approx(6.0)
+    r = shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices[:3]), params())
+    assert not r.holds and math.isnan(r.measured)
+    with pytest.raises(ValueError, match="two slices"):
+        shc.filter_normalized_lb_sharper(artifacts(tmp_path, li_slices=slices + slices[:1]),
+                                         params())
 
 
 def test_filter_normalized_fails_when_the_sharper_one_tests_better(tmp_path):
@@ -288,8 +363,33 @@ def test_filter_normalized_fails_without_both_regimes_or_on_ties(tmp_path):
     assert not shc.filter_normalized_ranks_generalization(artifacts(tmp_path, li_slices=tied),
                                                           params()).holds
     same_acc = {(wd, r): 0.9 for wd in LI["weight_decays"] for r in ("SB", "LB")}
-    art = artifacts(tmp_path, summary=summary(tmp_path, li_acc=same_acc))
-    assert not shc.filter_normalized_ranks_generalization(art, params()).holds
+    art = artifacts(tmp_path, li_runs=li_runs(tmp_path, acc=same_acc))
+    r = shc.filter_normalized_ranks_generalization(art, params())
+    assert not r.holds and r.details["wd 0"] == "sharper LB, higher test error None"
+
+
+def test_filter_normalized_pools_the_test_errors_of_every_seed(tmp_path):
+    # seed 0 ties on test error (undefined: fails); over both seeds LB tests worse
+    same = {(wd, r): 0.9 for wd in LI["weight_decays"] for r in ("SB", "LB")}
+    seed0 = li_runs(tmp_path, acc=same)
+    worse = {(wd, r): 0.9 if r == "SB" else 0.88 for wd in LI["weight_decays"]
+             for r in ("SB", "LB")}
+    art = artifacts(tmp_path, li_runs=seed0,
+                    li_runs_all=seed0 + li_runs(tmp_path, acc=worse, seed=1))
+    r = shc.filter_normalized_ranks_generalization(art, params())
+    assert not r.holds and r.measured == "0 of 2 settings"
+    assert r.details["pooled"] == "2 of 2 settings (means over 2 seeds)"
+    assert r.details["test error LB - SB (points), wd 0 (means over seeds)"] == \
+        pytest.approx(1.0)
+    # every setting needs a slice and a run at each of the same seeds
+    short = artifacts(tmp_path)
+    short["li_slices_all"] = short["li_slices_all"][:-1]
+    with pytest.raises(ValueError, match="each of the same seeds"):
+        shc.filter_normalized_ranks_generalization(short, params())
+    other = artifacts(tmp_path)
+    other["li_runs_all"] = other["li_runs_all"][:4] + li_runs(tmp_path, seed=2)
+    with pytest.raises(ValueError, match="each of the same seeds"):
+        shc.filter_normalized_ranks_generalization(other, params())
 
 
 def test_filter_normalized_raises_on_a_slice_the_config_does_not_name(tmp_path):
@@ -297,12 +397,14 @@ def test_filter_normalized_raises_on_a_slice_the_config_does_not_name(tmp_path):
     foreign["li_slices"] = foreign["li_slices"][:3] + [slice_(tmp_path, 375, 5e-4, 3.0, "mlp")]
     with pytest.raises(ValueError, match="config"):
         shc.filter_normalized_ranks_generalization(foreign, params())
-    s = load_json(summary(tmp_path))
-    s["li"] = [r for r in s["li"] if r["batch_size"] != 375]
-    save_json(tmp_path / "partial.json", s)
-    with pytest.raises(ValueError, match="0 Li runs"):
-        shc.filter_normalized_ranks_generalization(
-            artifacts(tmp_path, summary=str(tmp_path / "partial.json")), params())
+    twice = artifacts(tmp_path)
+    twice["li_slices"] = twice["li_slices"] + twice["li_slices"][:1]
+    with pytest.raises(ValueError, match="two slices"):
+        shc.filter_normalized_ranks_generalization(twice, params())
+    other_batch = artifacts(tmp_path)
+    other_batch["li_slices"] = other_batch["li_slices"][:3] + [slice_(tmp_path, 64, 5e-4, 3.0)]
+    with pytest.raises(ValueError, match="batch 64"):
+        shc.filter_normalized_ranks_generalization(other_batch, params())
 
 
 # ---------------------------------------------------------------- Dinh et al.

@@ -19,6 +19,7 @@ def test_sharpness_run_ids_round_trip():
     assert str(run) == "mlp/b32_wd0.0005_s2" and SharpRun.parse(str(run)) == run
     assert str(SharpRun("vgg", 375, 0.0, 0)) == "vgg/b375_wd0_s0"
     assert run.slice_id == "mlp/slice_b32_wd0.0005_s2"
+    assert run.plane_id == "mlp/plane_b32_wd0.0005_s2"
     assert interp_id("vgg", 0.0, 1) == "vgg/interp_wd0_s1"
     with pytest.raises(ValueError, match="mlp/b32"):
         SharpRun.parse("mlp/b32")

@@ -1,10 +1,11 @@
-"""Keskar's Metric 2.1 against closed-form maxima of quadratics, and Dinh's rescaling."""
+"""Keskar's Metric 2.1 against closed-form maxima of quadratics, Dinh's rescaling, and the
+tables and filter-normalized planes of Li et al.'s weight-decay runs."""
 
 import numpy as np
 import pytest
 import torch
 
-from landscapes import models
+from landscapes import data, models
 from landscapes.provenance import configure_runtime
 from landscapes.sharpness import (
     interpolate_state,
@@ -21,6 +22,11 @@ from landscapes.sharpness import (
 @pytest.fixture(autouse=True)
 def one_thread():
     configure_runtime(1)  # tiny tensors: extra threads only contend on a shared machine
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.prepare("digits", n_train=100, n_test=50, seed=0)
 
 
 def quadratic(h, c):
@@ -204,10 +210,8 @@ def test_summary_table_means_and_sweep():
     measures = [_measure("mlp", 32, s, 1.0 + s, 0.98) for s in (0, 1)]
     measures += [_measure("mlp", 150, s, 10.0 + s, 0.96) for s in (0, 1)]
     measures += [_measure("mlp", 64, 0, 5.0, 0.97)]
-    li = [{"batch_size": 32, "weight_decay": 0.0, "final": {"test_acc": 0.9, "train_acc": 1.0},
-           "final_weight_norm": 3.0, "norm_epochs": [0, 1], "weight_norm": [1.0, 3.0]}]
-    s = summarize(measures, li, ["mlp"], [1e-3, 5e-4], {"mlp": 32}, {"mlp": 150},
-                  {"network": "mlp", "batch_sizes": [32, 64, 150], "seed": 0}, {"network": "mlp"})
+    s = summarize(measures, ["mlp"], [1e-3, 5e-4], {"mlp": 32}, {"mlp": 150},
+                  {"network": "mlp", "batch_sizes": [32, 64, 150], "seed": 0})
     sb, lb = s["table"]
     assert (sb["regime"], lb["regime"]) == ("SB", "LB")
     assert sb["phi_full_0.001_mean"] == pytest.approx(1.5)
@@ -215,8 +219,61 @@ def test_summary_table_means_and_sweep():
     assert lb["phi_subspace_0.0005_mean"] == pytest.approx(1.05)
     assert s["sweep"]["batch_size"] == [32, 64, 150]
     assert s["sweep"]["phi"]["full_0.001"] == [1.0, 5.0, 10.0]
-    assert s["li"][0]["regime"] == "SB"
     assert "| mlp | LB | 150 |" in s["table_md"]
     with pytest.raises(ValueError, match="no measurements"):
-        summarize(measures, li, ["mlp"], [1e-3], {"mlp": 16}, {"mlp": 150},
-                  {"network": "mlp", "batch_sizes": [], "seed": 0}, {"network": "mlp"})
+        summarize(measures, ["mlp"], [1e-3], {"mlp": 16}, {"mlp": 150},
+                  {"network": "mlp", "batch_sizes": [], "seed": 0})
+
+
+def _li_record(batch, wd, seed, norm, test_acc, train_loss=0.01):
+    """A training record as rule sharpness_train writes it (the keys li_table reads)."""
+    return {"net": "vgg", "batch_size": batch, "weight_decay": wd, "seed": seed,
+            "final": {"train_loss": train_loss, "train_acc": 1.0, "test_acc": test_acc},
+            "final_weight_norm": norm}
+
+
+def test_li_table_means_and_stds_over_seeds():
+    from landscapes.sharpness import li_table, li_table_markdown
+
+    runs = [_li_record(375, 0.01, s, n, a) for s, n, a in ((1, 10.0, 0.98), (0, 12.0, 0.96))]
+    runs += [_li_record(32, 0.01, 0, 8.0, 0.99), _li_record(32, 0.0, 0, 30.0, 0.97)]
+    rows = li_table(runs, sb_batch=32)
+    assert [(r["weight_decay"], r["regime"], r["batch"]) for r in rows] == [
+        (0.0, "SB", 32), (0.01, "SB", 32), (0.01, "LB", 375)]
+    lb = rows[-1]
+    assert lb["seeds"] == [0, 1]
+    assert lb["weight_norm_mean"] == pytest.approx(11.0)
+    assert lb["weight_norm_std"] == pytest.approx(np.sqrt(2.0))  # sample std of 10 and 12
+    assert lb["test_error_mean"] == pytest.approx(0.03)
+    assert rows[0]["weight_norm_std"] == 0.0  # one seed: no spread
+    assert "| 0.01 | LB | 375 | 2 | 0.01 +/- 0 | 100.00 +/- 0.00 | 3.00 +/- 1.41 | 11.000 " \
+        in li_table_markdown(rows)
+    with pytest.raises(ValueError, match="at one seed"):
+        li_table(runs + [_li_record(375, 0.01, 1, 9.0, 0.9)], sb_batch=32)
+
+
+def test_filter_normalized_plane_contains_the_slice_and_leaves_the_model(digits):
+    """The plane's b = 0 row is the 1D slice of the same seed (the same first direction);
+    at its center sits the model's own loss; the model is not moved."""
+    from landscapes.params import evaluate, vector
+    from landscapes.sharpness import filter_normalized_plane, filter_normalized_slice
+
+    torch.manual_seed(0)
+    model = models.build({"name": "vgg9", "width": 0.0625}, digits.input_shape,
+                         digits.n_classes)
+    with torch.no_grad():  # BatchNorm statistics of a trained net, not the initial 0 and 1
+        model.train()(digits.x_train)
+    model.eval()
+    before = vector(model).clone()
+    plane = filter_normalized_plane(model, 3, 0.5, 5, digits)
+    line = filter_normalized_slice(model, 3, 0.5, 5, digits.x_train, digits.y_train,
+                                   digits.x_test, digits.y_test)
+    assert plane.metrics["train_loss"].shape == (5, 5)
+    np.testing.assert_allclose(plane.grid.values[0], line["alphas"])
+    np.testing.assert_allclose(plane.metrics["train_loss"][:, 2], line["train_loss"], rtol=1e-5)
+    center, _ = evaluate(model, digits.x_train, digits.y_train)
+    assert plane.metrics["train_loss"][2, 2] == pytest.approx(center, rel=1e-5)
+    torch.testing.assert_close(vector(model), before, rtol=0, atol=0)
+    assert not model.training
+    # the second direction is another draw: the a = 0 column differs from the slice
+    assert not np.allclose(plane.metrics["train_loss"][2, :], line["train_loss"], rtol=1e-3)

@@ -18,4 +18,4 @@ with step(snakemake, __file__), train.divergence_hint("lower sharpness.li.extent
                                     name=f"sharpness_slice {w.net} batch {w.batch} wd {w.wd} "
                                          f"seed {w.seed}")
     save_npz(snakemake.output[0], network=np.array(w.net), batch_size=np.int64(w.batch),
-             weight_decay=np.float64(w.wd), **curve)
+             weight_decay=np.float64(w.wd), seed=np.int64(p.seed), **curve)

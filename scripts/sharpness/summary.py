@@ -1,5 +1,5 @@
 """Gather the sharpness measurements into the summary, table (Keskar Tables 2-4) and the
-sweep and weight-decay records (rule sharpness_summary)."""
+sweep record (rule sharpness_summary)."""
 
 from pathlib import Path
 
@@ -10,9 +10,8 @@ from landscapes.store import load_json, save_csv, save_json
 with step(snakemake, __file__):
     p, i, o = snakemake.params, snakemake.input, snakemake.output
     measures = [load_json(path) for path in i.measures]
-    li_runs = [load_json(path) for path in i.li]
-    summary = summarize(measures, li_runs, list(p.keskar), list(p.eps), dict(p.sb),
-                        dict(p.lb), dict(p.sweep), dict(p.li))
+    summary = summarize(measures, list(p.keskar), list(p.eps), dict(p.sb), dict(p.lb),
+                        dict(p.sweep))
     save_json(o.json, summary)
     save_csv(o.csv, summary["table"])
     with atomic_path(o.md) as tmp:

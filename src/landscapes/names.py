@@ -84,6 +84,11 @@ class SharpRun:
         """Its filter-normalized slice: `<net>/slice_b<batch>_wd<wd>_s<seed>`."""
         return f"{self.net}/slice_b{self.batch}_wd{number(self.weight_decay)}_s{self.seed}"
 
+    @property
+    def plane_id(self) -> str:
+        """Its filter-normalized 2D plane: `<net>/plane_b<batch>_wd<wd>_s<seed>`."""
+        return f"{self.net}/plane_b{self.batch}_wd{number(self.weight_decay)}_s{self.seed}"
+
     @classmethod
     def parse(cls, text: str) -> "SharpRun":
         match = re.fullmatch(r"([A-Za-z0-9_]+)/b(\d+)_wd([0-9.e+-]+)_s(\d+)", str(text))

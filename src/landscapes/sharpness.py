@@ -296,9 +296,9 @@ def _phi(measure: dict, eps: float, space: str) -> dict:
     raise KeyError(f"no sharpness at eps={eps} in the {space} space for {measure['net']}")
 
 
-def summarize(measures: list[dict], li_runs: list[dict], keskar: list[str], eps: list[float],
-              sb: dict, lb: dict, sweep: dict, li: dict) -> dict:
-    """Keskar's Tables 2-4 (mean and std over seeds), the batch-size sweep and Li's runs."""
+def summarize(measures: list[dict], keskar: list[str], eps: list[float], sb: dict, lb: dict,
+              sweep: dict) -> dict:
+    """Keskar's Tables 2-4 (mean and std over seeds) and the batch-size sweep."""
     table, per_run = [], {}
     for net in keskar:
         per_run[net] = {}
@@ -325,16 +325,8 @@ def summarize(measures: list[dict], li_runs: list[dict], keskar: list[str], eps:
                  "train_acc": [m["train_acc"] for m in points],
                  "phi": {phi_key(space, e): [_phi(m, e, space)["phi"] for m in points]
                          for e in eps for space in ("full", "subspace")}}
-    li_out = []
-    for r in li_runs:
-        regime = "SB" if r["batch_size"] == sb[li["network"]] else "LB"
-        li_out.append({"regime": regime, "batch_size": r["batch_size"],
-                       "weight_decay": r["weight_decay"], "test_acc": r["final"]["test_acc"],
-                       "train_acc": r["final"]["train_acc"],
-                       "final_weight_norm": r["final_weight_norm"],
-                       "norm_epochs": r["norm_epochs"], "weight_norm": r["weight_norm"]})
     return {"table": table, "table_md": table_markdown(table, eps), "runs": per_run,
-            "sweep": sweep_out, "li": li_out}
+            "sweep": sweep_out}
 
 
 def table_markdown(table: list[dict], eps: list[float]) -> str:
@@ -417,3 +409,59 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return {"factors": np.asarray(factors, dtype=np.float64), "max_output_change": v[:, 0],
             "train_loss": v[:, 1], "phi": v[:, 2], "lambda_max": v[:, 3],
             "converged": v[:, 4], "eps": np.float64(eps), "layer": np.int64(layer)}
+
+
+def filter_normalized_plane(model: nn.Module, seed: int, extent: float, points: int, data,
+                            name: str = "plane"):
+    """The training loss and accuracy on the plane theta + a d1 + b d2, (a, b) in
+    [-extent, extent]^2 on a `points` x `points` grid, d1 and d2 filter-normalized Gaussian
+    directions (biases and BatchNorm not moved) drawn from `seed`: Li et al. 2018's 2D
+    contours (Fig. 3, bottom row). d1 is the direction of `filter_normalized_slice` with the
+    same seed, so the plane's b = 0 row is that slice. Eval mode: BatchNorm keeps the
+    minimizer's running statistics. `data` is a `Dataset`; returns a `surface.Surface`."""
+    from landscapes.directions import random_directions
+    from landscapes.surface import directions_tile, square_grid
+
+    directions = random_directions(model, seed, 2, norm="filter")
+    grid = square_grid(extent, (points, points))
+    return directions_tile(model, directions, grid, 0, points, data, "parameters",
+                           "eval", 1, METRICS_CHUNK, name=name)
+
+
+def li_table(runs: list[dict], sb_batch: int) -> list[dict]:
+    """Li et al.'s minimizers (Figs. 2-3) over replicate seeds: one row per weight decay and
+    batch size (SB first), with the seeds' mean and std of the final training loss and
+    accuracy, test error and weight norm. `runs` are rule sharpness_train's metrics records;
+    the batch `sb_batch` is SB, any other LB."""
+    groups: dict[tuple[float, int], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((float(r["weight_decay"]), int(r["batch_size"])), []).append(r)
+    rows = []
+    for (wd, batch), rs in sorted(groups.items()):
+        seeds = sorted(int(r["seed"]) for r in rs)
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"two runs with weight decay {wd:g}, batch {batch} at one seed")
+        row = {"weight_decay": wd, "regime": "SB" if batch == sb_batch else "LB",
+               "batch": batch, "seeds": seeds}
+        for key, values in (("train_loss", [r["final"]["train_loss"] for r in rs]),
+                            ("train_acc", [r["final"]["train_acc"] for r in rs]),
+                            ("test_error", [1.0 - r["final"]["test_acc"] for r in rs]),
+                            ("weight_norm", [r["final_weight_norm"] for r in rs])):
+            row[f"{key}_mean"], row[f"{key}_std"] = _mean_std(values)
+        rows.append(row)
+    return rows
+
+
+def li_table_markdown(rows: list[dict]) -> str:
+    """`li_table` as markdown: mean +/- std over the seeds."""
+    cols = ["weight decay", "regime", "batch", "seeds", "train loss", "train acc %",
+            "test error %", "weight norm"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join([
+            f"{r['weight_decay']:g}", r["regime"], str(r["batch"]), str(len(r["seeds"])),
+            f"{r['train_loss_mean']:.3g} +/- {r['train_loss_std']:.2g}",
+            f"{100 * r['train_acc_mean']:.2f} +/- {100 * r['train_acc_std']:.2f}",
+            f"{100 * r['test_error_mean']:.2f} +/- {100 * r['test_error_std']:.2f}",
+            f"{r['weight_norm_mean']:.3f} +/- {r['weight_norm_std']:.2g}"]) + " |")
+    return "\n".join(lines) + "\n"

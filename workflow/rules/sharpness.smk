@@ -4,7 +4,7 @@
 # A run is {net}/b{batch}_wd{wd}_s{seed} (names.SharpRun): a network of `networks`, trained
 # with batch size `batch`, weight decay `wd` and replicate seed `seed`. SB is the network's
 # train.batch_size, LB its large_batch. Claims are evaluated per seed; the figures draw
-# Keskar's runs over every seed and the rest at the first.
+# Keskar's runs and the weight norms over every seed and the rest at the first.
 
 include: "helpers/sharpness_runs.smk"
 
@@ -19,6 +19,7 @@ wildcard_constraints:
 localrules:
     sharpness_summary,
     sharpness_seed_summary,
+    sharpness_li_table,
 
 
 rule sharpness_train:
@@ -86,6 +87,8 @@ rule sharpness_interpolate:
         seed=lambda w: int(w.seed),
     log:
         out("logs/sharpness_interpolate/{net}/wd{wd}_s{seed}.log"),
+    benchmark:
+        out("benchmarks/sharpness_interpolate/{net}/wd{wd}_s{seed}.tsv")
     threads: SHARP["threads"]
     resources:
         mem_mb=4000,
@@ -109,6 +112,8 @@ rule sharpness_slice:
         seed=lambda w: int(w.seed),
     log:
         out("logs/sharpness_slice/{net}/b{batch}_wd{wd}_s{seed}.log"),
+    benchmark:
+        out("benchmarks/sharpness_slice/{net}/b{batch}_wd{wd}_s{seed}.tsv")
     threads: SHARP["threads"]
     resources:
         mem_mb=4000,
@@ -117,6 +122,58 @@ rule sharpness_slice:
         CONDA_ENV
     script:
         "../../scripts/sharpness/slice.py"
+
+
+# Li et al. Fig. 3, bottom row: the training loss on a plane of two filter-normalized
+# directions around one weight-decay minimizer (the first of them is its slice's direction).
+# The figure draws the first seed's planes; no claim reads them, so the other seeds have none.
+rule sharpness_plane:
+    input:
+        data=lambda w: dataset(SHARP_NETS[w.net]["dataset"]),
+        model=rules.sharpness_train.output.model,
+    output:
+        sharp_path("measurements", "{net}/plane_b{batch}_wd{wd}_s{seed}.npz"),
+    params:
+        model=lambda w: SHARP_NETS[w.net]["model"],
+        points=SHARP["li"]["plane_points"],
+        extent=SHARP["li"]["extent"],
+        seed=lambda w: int(w.seed),
+    log:
+        out("logs/sharpness_plane/{net}/b{batch}_wd{wd}_s{seed}.log"),
+    benchmark:
+        out("benchmarks/sharpness_plane/{net}/b{batch}_wd{wd}_s{seed}.tsv")
+    threads: SHARP["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/sharpness/plane.py"
+
+
+# Li et al.'s four minimizers over every replicate seed: final losses, test error and weight
+# norms (mean and std), for the figures and the README.
+rule sharpness_li_table:
+    input:
+        runs=sharp_li_metrics(SHARP_SEEDS),
+    output:
+        json=sharp_path("measurements", "li_table.json"),
+        csv=sharp_path("measurements", "li_table.csv"),
+        md=sharp_path("measurements", "li_table.md"),
+    params:
+        network=SHARP["li"]["network"],
+        sb=sharp_sb(SHARP["li"]["network"]),
+    log:
+        log_of("sharpness_li_table"),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/sharpness/li_table.py"
 
 
 rule sharpness_reparam:
@@ -155,7 +212,6 @@ rule sharpness_summary:
         keskar=SHARP["keskar"],
         eps=SHARP["metric"]["eps"],
         sweep={**SHARP["sweep"], "seed": SHARP_SEEDS[0]},
-        li=SHARP["li"],
         sb={net: sharp_sb(net) for net in SHARP_NETS},
         lb={net: sharp_lb(net) for net in SHARP_NETS},
     log:
@@ -182,7 +238,6 @@ use rule sharpness_summary as sharpness_seed_summary with:
         keskar=SHARP["keskar"],
         eps=SHARP["metric"]["eps"],
         sweep=lambda w: {**SHARP["sweep"], "seed": int(w.seed)},
-        li=SHARP["li"],
         sb={net: sharp_sb(net) for net in SHARP_NETS},
         lb={net: sharp_lb(net) for net in SHARP_NETS},
     log:
@@ -198,8 +253,13 @@ experiment(
         "parametric": Figure({"interps": sharp_keskar_interps(SHARP_SEED)}),
         "sharpness": Figure({"summary": SHARP_SUMMARY}),
         "sweep": Figure({"summary": SHARP_SUMMARY}),
-        "weight_decay": Figure({"summary": SHARP_SUMMARY, "interps": sharp_li_interps(SHARP_SEED),
-                                "slices": sharp_li_slices(SHARP_SEED)}),
+        "weight_decay": Figure({"interps": sharp_li_interps(SHARP_SEED),
+                                "runs": sharp_li_metrics(SHARP_SEEDS),
+                                "models": sharp_li_models(SHARP_SEED),
+                                "table": rules.sharpness_li_table.output.json}),
+        "filter_normalized": Figure({"slices": sharp_li_slices(SHARP_SEED),
+                                     "planes": sharp_li_planes(SHARP_SEED),
+                                     "runs": sharp_li_metrics([SHARP_SEED])}),
         "reparam": Figure({"reparam": sharp_path("measurements", f"reparam_s{SHARP_SEED}.npz")}),
     },
     claims=lambda seed: {
@@ -207,6 +267,9 @@ experiment(
         "parametric": sharp_keskar_interps(seed),
         "li_interps": sharp_li_interps(seed),
         "li_slices": sharp_li_slices(seed),
+        "li_runs": sharp_li_metrics([seed]),
+        "li_slices_all": [p for s in SHARP_SEEDS for p in sharp_li_slices(s)],
+        "li_runs_all": sharp_li_metrics(SHARP_SEEDS),
         "reparam": sharp_path("measurements", f"reparam_s{seed}.npz"),
     },
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes.names import number, parse_phi_key, phi_column
+from landscapes.names import SharpRun, number, parse_phi_key, phi_column
 from landscapes.plotting import figure
-from landscapes.store import load_json, load_npz
+from landscapes.store import load_json, load_npz, load_tensors
+from landscapes.surface import Surface
 
 SB_COLOR, LB_COLOR = "tab:blue", "tab:red"
 LOSS_COLOR, ACC_COLOR = "tab:blue", "tab:red"
@@ -116,48 +117,128 @@ def sweep(artifacts: dict, settings: dict):
     return fig
 
 
+# Li et al.'s plots: loss up to 5 on a linear axis, accuracy 0-100; the 2D contours at the
+# levels of their plotting code (0.1 to 10 in steps of 0.5, as the skips figures).
+LI_LOSS_MAX = 5.0
+LI_LEVELS = np.arange(0.1, 10, 0.5)
+
+
+def _li_curve(ax, m: dict, title: str, xlabel: str, marks=()):
+    """Li et al.'s 1D plots: cross-entropy (blue, left) and accuracy (red, right), train
+    solid and test dashed; losses above the axis run off the top, as in the paper."""
+    a = m["alphas"]
+    ax.plot(a, m["train_loss"], "-", color=LOSS_COLOR, label="train loss")
+    ax.plot(a, m["test_loss"], "--", color=LOSS_COLOR, label="test loss")
+    ax.set(xlabel=xlabel, xlim=(a[0], a[-1]), ylim=(0, LI_LOSS_MAX))
+    ax.set_title(title, fontsize=9, pad=14 if marks else 6)
+    ax.set_ylabel("cross-entropy", color=LOSS_COLOR)
+    acc = ax.twinx()
+    acc.spines["right"].set_visible(True)
+    acc.plot(a, 100 * m["train_acc"], "-", color=ACC_COLOR, label="train accuracy")
+    acc.plot(a, 100 * m["test_acc"], "--", color=ACC_COLOR, label="test accuracy")
+    acc.set_ylabel("accuracy (%)", color=ACC_COLOR)
+    acc.set_ylim(0, 102)
+    for name, x in marks:
+        ax.axvline(x, color="0.6", lw=0.8, ls=":")
+        ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), ha="center",
+                    va="bottom", fontsize=8)
+    return acc
+
+
+def _li_runs(paths) -> list[dict]:
+    return [load_json(p) for p in _paths(paths)]
+
+
+def _regime_of(runs: list[dict]) -> dict[int, str]:
+    """Batch size -> SB or LB: the smaller batch of the weight-decay runs is SB."""
+    batches = sorted({int(r["batch_size"]) for r in runs})
+    return {b: "SB" if b == batches[0] else "LB" for b in batches}
+
+
+def _flat_weights(path) -> np.ndarray:
+    """Every conv kernel and weight matrix of a checkpoint (what the weight norm sums)."""
+    state, _ = load_tensors(path)
+    return np.concatenate([t.double().numpy().ravel() for n, t in sorted(state.items())
+                           if n.endswith("weight") and t.ndim > 1])
+
+
 def weight_decay(artifacts: dict, settings: dict):
-    """Li et al. Figs. 2-3: the raw SB-LB interpolation flips with weight decay; weight norms
-    explain it; filter-normalized slices rank the minimizers by test error in every setting."""
-    li = load_json(artifacts["summary"])["li"]
+    """Li et al. Fig. 2: one row per weight decay. Left, the raw linear interpolation from the
+    SB minimizer (0) to the LB one (1); middle, the histograms of their weights; right, the
+    weight norm during training at every seed (final mean +/- std over seeds in the legend)."""
     interps = sorted((load_npz(p) for p in _paths(artifacts["interps"])),
                      key=lambda m: float(m["weight_decay"]))
-    slices = [load_npz(p) for p in _paths(artifacts["slices"])]
-    wds = [float(m["weight_decay"]) for m in interps]
-    fig, axes = figure(2, len(wds) + 1, figsize=(4.6 * (len(wds) + 1), 7.6))
-    for j, (wd, m) in enumerate(zip(wds, interps)):
-        acc = _curve(axes[0, j], m, f"{m['network']}, weight decay {wd:g}: linear interpolation")
-        if j == 0:
-            _legend(axes[0, j], acc)
-        ax = axes[1, j]
-        for s in sorted((s for s in slices if float(s["weight_decay"]) == wd),
-                        key=lambda s: int(s["batch_size"])):
-            run = next(r for r in li if r["batch_size"] == int(s["batch_size"])
-                       and r["weight_decay"] == wd)
-            color = SB_COLOR if run["regime"] == "SB" else LB_COLOR
-            err = 100 * (1 - run["test_acc"])
-            ax.plot(s["alphas"], s["train_loss"], "-", color=color,
-                    label=f"{run['regime']} (batch {run['batch_size']}), test error {err:.1f}%")
-            ax.plot(s["alphas"], s["test_loss"], "--", color=color, lw=0.8)
-        ax.set_yscale("log")
-        ax.set(xlabel="a (filter-normalized direction)", ylabel="cross-entropy",
-               title=f"weight decay {wd:g}: 1D filter-normalized slices")
-        ax.legend(fontsize=7, title="train solid, test dashed", title_fontsize=7)
-    ax = axes[0, -1]
-    for run in li:
-        color = SB_COLOR if run["regime"] == "SB" else LB_COLOR
-        style = "-" if run["weight_decay"] == 0 else "--"
-        ax.plot(run["norm_epochs"], run["weight_norm"], style, color=color,
-                label=f"{run['regime']}, wd {run['weight_decay']:g}")
-    ax.set(xlabel="epoch", ylabel="L2 norm of the weights", title="Weight norm during training")
-    ax.legend(fontsize=7)
-    ax = axes[1, -1]
-    labels = [f"{r['regime']}\nwd {r['weight_decay']:g}" for r in li]
-    ax.bar(range(len(li)), [100 * (1 - r["test_acc"]) for r in li],
-           color=[SB_COLOR if r["regime"] == "SB" else LB_COLOR for r in li])
-    ax.set_xticks(range(len(li)), labels, fontsize=7)
-    ax.set(ylabel="test error (%)", title="Test error of the four minimizers")
-    fig.tight_layout()
+    runs = _li_runs(artifacts["runs"])
+    regime = _regime_of(runs)
+    table = {(r["weight_decay"], r["regime"]): r for r in load_json(artifacts["table"])["table"]}
+    ids = {f"{SharpRun(r['net'], r['batch_size'], r['weight_decay'], r['seed'])}.safetensors":
+           (float(r["weight_decay"]), regime[int(r["batch_size"])]) for r in runs}
+    # each checkpoint by the run id that ends its path
+    models = {ids[i]: path for path in _paths(artifacts["models"]) for i in ids
+              if str(path).endswith("/" + i)}
+    fig, axes = figure(len(interps), 3, figsize=(14, 3.6 * len(interps)), squeeze=False)
+    for row, m in zip(axes, interps):
+        wd = float(m["weight_decay"])
+        acc = _li_curve(row[0], m, f"weight decay {wd:g}: (1 - alpha) x_SB + alpha x_LB",
+                        "alpha", marks=(("SB", 0.0), ("LB", 1.0)))
+        _legend(row[0], acc)
+        weights = {g: _flat_weights(models[wd, g]) for g in ("SB", "LB")}
+        top = max(np.quantile(np.abs(w), 0.999) for w in weights.values())
+        bins = np.linspace(-top, top, 81)
+        for g, color in (("SB", SB_COLOR), ("LB", LB_COLOR)):
+            row[1].hist(weights[g], bins=bins, histtype="step", color=color, lw=1.2,
+                        label=f"{g} (batch {table[wd, g]['batch']})")
+        row[1].set(xlabel="weight value", ylabel="count",
+                   title=f"weight decay {wd:g}: weights of the minimizers")
+        row[1].legend(fontsize=7)
+        for g, color in (("SB", SB_COLOR), ("LB", LB_COLOR)):
+            t = table[wd, g]
+            label = (f"{g} (batch {t['batch']}): {t['weight_norm_mean']:.2f} +/- "
+                     f"{t['weight_norm_std']:.2f} at the end, {len(t['seeds'])} seeds")
+            for r in (r for r in runs if float(r["weight_decay"]) == wd
+                      and regime[int(r["batch_size"])] == g):
+                row[2].plot(r["norm_epochs"], r["weight_norm"], "-", color=color, lw=0.9,
+                            alpha=0.8, label=label)
+                label = None
+        row[2].set(xlabel="epoch", ylabel="L2 norm of the weights",
+                   title=f"weight decay {wd:g}: weight norm during training")
+        row[2].legend(fontsize=7)
+    fig.suptitle(f"{interps[0]['network']}: small batch (SB) vs large batch (LB) minimizers, "
+                 "raw parameters (Li et al. 2018, Fig. 2)", fontsize=10)
+    return fig
+
+
+def filter_normalized(artifacts: dict, settings: dict):
+    """Li et al. Fig. 3: one column per minimizer (weight decay x SB/LB, titled with its test
+    error); top, the 1D filter-normalized slice (loss and accuracy, train solid, test
+    dashed); bottom, the training loss on a filter-normalized plane, whose first direction
+    is the slice's."""
+    runs = _li_runs(artifacts["runs"])
+    regime = _regime_of(runs)
+    by_key = {(float(r["weight_decay"]), int(r["batch_size"])): r for r in runs}
+    slices = {(float(m["weight_decay"]), int(m["batch_size"])): m
+              for m in (load_npz(p) for p in _paths(artifacts["slices"]))}
+    planes = {(float(s.meta["weight_decay"]), int(s.meta["batch_size"])): s
+              for s in (Surface.load(p) for p in _paths(artifacts["planes"]))}
+    keys = sorted(slices, key=lambda k: (k[0], k[1]))
+    fig, axes = figure(2, len(keys), figsize=(3.6 * len(keys), 6.6), squeeze=False)
+    for c, key in enumerate(keys):
+        wd, batch = key
+        err = 100 * (1 - by_key[key]["final"]["test_acc"])
+        title = f"{regime[batch]}: wd={wd:g}, batch={batch}, test error {err:.2f}%"
+        acc = _li_curve(axes[0, c], slices[key], title, "a (filter-normalized)")
+        if c == 0:
+            _legend(axes[0, c], acc)
+        s = planes[key]
+        a, b = np.meshgrid(s.grid.values[0], s.grid.values[1], indexing="ij")
+        ax = axes[1, c]
+        cs = ax.contour(a, b, s.metrics["train_loss"], levels=LI_LEVELS, cmap="summer")
+        ax.clabel(cs, cs.levels[::2], fontsize=6, fmt="%.1f")
+        ax.plot(0, 0, "k+", ms=6)
+        ax.set_aspect("equal")
+        ax.set(xlabel="a", ylabel="b", title=f"{regime[batch]}, wd={wd:g}: training loss")
+    fig.suptitle(f"{runs[0]['net']}: filter-normalized 1D slices and 2D contours around each "
+                 f"minimizer, seed {runs[0]['seed']} (Li et al. 2018, Fig. 3)", fontsize=10)
     return fig
 
 

@@ -77,6 +77,20 @@ def sharp_li_slices(seed):
     return [sharp_path("measurements", f"{r.slice_id}.npz") for r in sharp_li_runs(seed)]
 
 
+def sharp_li_planes(seed):
+    return [sharp_path("measurements", f"{r.plane_id}.npz") for r in sharp_li_runs(seed)]
+
+
+def sharp_li_metrics(seeds):
+    """The training records (final metrics, weight norms over training) of the weight-decay
+    runs at every seed given."""
+    return [sharp_path("metrics", f"{r}.json") for seed in seeds for r in sharp_li_runs(seed)]
+
+
+def sharp_li_models(seed):
+    return [sharp_path("models", f"{r}.safetensors") for r in sharp_li_runs(seed)]
+
+
 def sharp_li_interps(seed):
     li = SHARP["li"]
     return [sharp_interp(li["network"], seed, wd) for wd in li["weight_decays"]]
@@ -92,9 +106,7 @@ def sharp_reparam_model(seed):
 
 
 def sharp_summary_inputs(seeds):
-    """The measurements a summary over `seeds` reads: Keskar's runs and the sweep's as
-    measurements, the weight-decay runs' training metrics (at the first seed)."""
+    """The measurements a summary over `seeds` reads: Keskar's runs and the sweep's."""
     return {
         "measures": [sharp_path("measurements", f"{r}.json") for r in sharp_measured_runs(seeds)],
-        "li": [sharp_path("metrics", f"{r}.json") for r in sharp_li_runs(seeds[0])],
     }
