@@ -66,7 +66,7 @@ def test_loss(artifacts: dict, settings: dict):
     train = np.concatenate([v["train_loss"] for v in g.values()] or [np.full(1, np.nan)])
     axes[0].set_title(f"Test loss at the minima of one-hidden-layer ReLU nets "
                       f"({_converged_text(g, 'test_loss')}: {rule});\n"
-                      f"final training loss {np.min(train):.2g} to {np.max(train):.2g}")
+                      f"final training loss {np.min(train):.2e} to {np.max(train):.2e}")
     # The same runs as strips, one row per size, so narrow distributions stay visible.
     for i, ((k, v), c) in enumerate(zip(g.items(), _colors(len(g)))):
         jitter = np.random.default_rng(k).uniform(-0.25, 0.25, len(v["test_loss"]))
