@@ -3,20 +3,19 @@ the same nets one by one with torch.optim.
 
 For each hidden size: E nets, a few epochs of minibatch SGD with momentum on data of the
 minima experiment's shape (digits: 1,500 samples, 64 features, 10 classes; each net its own
-seeded data order). Prints the CPU time of the three (the fastest of a few repeats for the batched ones: on a
-shared machine the wall clock also counts the other processes), the ratios, the largest parameter
-difference from the nets trained one by one (they must agree), and the batched run's matmul
-GFLOP/s as a share of a large single matmul's GFLOP/s measured in the same run, at the same
-thread count.
+seeded data order). Prints the CPU time of the three (on a shared machine the wall clock also
+counts the other processes; the fastest of a few rounds for the ensembles), the ratios, the
+largest parameter difference from the nets trained one by one (they must agree), and the
+batched run's matmul GFLOP/s as a share of a large single matmul's GFLOP/s measured just
+before and after each round, at the same thread count (best and median round).
 
     .venv/bin/python benchmarks/bench_ensemble.py [--nets 64] [--sizes 25 100 500] [--threads 1]
-        [--epochs 4] [--repeats 3]
+        [--epochs 4] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import torch
