@@ -29,8 +29,8 @@ def test_matches_training_each_net_alone(data):
                       weight_decay=1e-3, milestones=[1], gamma=0.5)
     seeds = [5, 6, 17]
     nets = ensemble.init_ensemble(SPEC, data, seeds)
-    history = ensemble.train_ensemble(nets, data, cfg)
-    assert [h["lr"] for h in history] == [0.1, 0.05]
+    run = ensemble.train_ensemble(nets, data, cfg)
+    assert [h["lr"] for h in run.history] == [0.1, 0.05]
     for i, seed in enumerate(seeds):
         model = init_model(SPEC, data, seed)
         train(model, data, cfg, seed)
@@ -123,3 +123,60 @@ def test_shards_cover_every_run_once():
     with pytest.raises(ValueError, match="at least one run"):
         ensemble.shard_seeds(0, 2, 3, 0)
 
+
+
+def test_blocks_change_the_speed_not_the_result(data):
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=0.1, momentum=0.9)
+    a = ensemble.init_ensemble(SPEC, data, [0, 1, 2, 3, 4])
+    b = ensemble.init_ensemble(SPEC, data, [0, 1, 2, 3, 4])
+    ensemble.train_ensemble(a, data, cfg, block=5)
+    ensemble.train_ensemble(b, data, cfg, block=2)  # blocks of 2, 2 and 1
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_full_gradient_is_the_lone_models_gradient(data):
+    nets = ensemble.init_ensemble(SPEC, data, [3, 4])
+    x = data.x_train.flatten(1)
+    loss, norm = ensemble.full_gradient(nets.weights, nets.biases, "relu", x, data.y_train,
+                                        chunk=64)  # 200 samples: chunks of 64, 64, 64 and 8
+    for i, seed in enumerate([3, 4]):
+        model = init_model(SPEC, data, seed)
+        ref = torch.nn.functional.cross_entropy(model(x), data.y_train)
+        grads = torch.autograd.grad(ref, list(model.parameters()))
+        ref_norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+        assert math.isclose(loss[i].item(), ref.item(), rel_tol=1e-5)
+        assert math.isclose(norm[i].item(), ref_norm.item(), rel_tol=1e-4)
+
+
+def test_a_converged_net_stops_as_it_would_alone(data):
+    # nets stop at different epochs; each ends where it ends when trained by itself
+    cfg = TrainConfig(epochs=30, batch_size=25, lr=0.2, momentum=0.9)
+    rule = ensemble.Convergence(grad_tol=0.05, every=3)
+    seeds = [0, 1, 2, 3]
+    nets = ensemble.init_ensemble(SPEC, data, seeds)
+    run = ensemble.train_ensemble(nets, data, cfg, convergence=rule)
+    assert run.converged.any() and len(set(run.epochs.tolist())) > 1, run.epochs
+    assert all(e % 3 == 0 or e == 30 for e in run.epochs.tolist())
+    assert (run.grad_norm[run.converged] < 0.05).all()
+    assert (run.grad_norm[~run.converged] >= 0.05).all()
+    assert (run.epochs[~run.converged] == 30).all()
+    # a stopped net's batch losses end at its last epoch
+    last = run.history[-1]["batch_loss"]
+    assert all(math.isnan(v) == bool(e < 30) for v, e in zip(last, run.epochs.tolist()))
+    for i, seed in enumerate(seeds):
+        alone = ensemble.init_ensemble(SPEC, data, [seed])
+        solo = ensemble.train_ensemble(alone, data, cfg, convergence=rule)
+        assert solo.epochs[0] == run.epochs[i] and solo.converged[0] == run.converged[i]
+        for pa, pb in zip(alone.net_parameters(0), nets.net_parameters(i)):
+            assert torch.allclose(pa, pb, atol=1e-5, rtol=0)
+    rows = ensemble.ensemble_table(nets, data, 12, run)
+    assert [r["epochs"] for r in rows] == run.epochs.tolist()
+    assert [r["converged"] for r in rows] == run.converged.tolist()
+
+
+def test_convergence_settings_are_checked():
+    with pytest.raises(ValueError, match="grad_tol > 0"):
+        ensemble.Convergence(grad_tol=0.0)
+    with pytest.raises(ValueError, match="every >= 1"):
+        ensemble.Convergence(grad_tol=1e-3, every=0)

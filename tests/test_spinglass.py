@@ -75,3 +75,40 @@ def test_reference_levels():
     assert spinglass.THRESHOLD == pytest.approx(-1.633, abs=1e-3)
     assert spinglass.GROUND_STATE < spinglass.THRESHOLD
 
+
+
+def test_packed_couplings_give_the_full_contraction():
+    n = 9
+    s = spinglass.couplings(n, seed=2)
+    many = spinglass.random_sphere(200, n, seed=5)  # 200 x 45 pairs: the per-row products
+    few = many[:3]  # 3 x 45: the gather
+    for w in (many, few):
+        energy, grad = spinglass.energy_and_grad(s, w)
+        e64, g64 = spinglass.Packed(s, torch.float64).energy_and_grad(w)
+        e32, g32 = spinglass.Packed(s).energy_and_grad(w)
+        assert torch.allclose(e64, energy, atol=1e-12) and torch.allclose(g64, grad, atol=1e-12)
+        assert torch.allclose(e32, energy, atol=1e-4) and torch.allclose(g32, grad, atol=1e-4)
+        assert e32.dtype == torch.float64  # the matmul in float32, the result in w's dtype
+
+
+def test_float32_descent_ends_where_float64_does():
+    n = 30
+    s = spinglass.couplings(n, seed=0)
+    w0 = spinglass.random_sphere(12, n, seed=1)
+    d32 = spinglass.descend(s, w0, lr=0.2, tol=0.01, max_steps=3000)
+    d64 = spinglass.descend(s, w0, lr=0.2, tol=0.01, max_steps=3000, dtype=torch.float64)
+    assert d32.converged.all() and d64.converged.all()
+    assert (d32.grad_norm < 0.01).all()  # measured with the full float64 couplings
+    assert torch.allclose(d32.energy, d64.energy, atol=1e-6)
+    assert (d32.steps - d64.steps).abs().max() <= 2
+
+
+def test_a_start_rounding_put_across_the_tolerance_descends_on(caplog):
+    # bfloat16 rounds the gradient norm by about 1%: some starts stop early in it, and must
+    # then go on with the full couplings until their float64 norm is below the tolerance
+    s = spinglass.couplings(20, seed=0)
+    w0 = spinglass.random_sphere(16, 20, seed=1)
+    with caplog.at_level("INFO", logger="landscapes.spinglass"):
+        d = spinglass.descend(s, w0, lr=0.2, tol=0.3, max_steps=2000, dtype=torch.bfloat16)
+    assert "met the tolerance in torch.bfloat16 but not in torch.float64" in caplog.text
+    assert d.converged.all() and (d.grad_norm < 0.3).all()

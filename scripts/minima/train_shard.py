@@ -1,5 +1,8 @@
-"""Train one shard of the nets of one hidden size as a batched ensemble
+"""Train one shard of the nets of one hidden size to a minimum as a batched ensemble
 (rule minima_train_shard)."""
+
+import logging
+import time
 
 from landscapes import ensemble, train
 from landscapes.data import Dataset
@@ -16,7 +19,10 @@ with step(snakemake, __file__), train.divergence_hint("lower minima.train.lr"):
                                  int(snakemake.wildcards.shard))
     spec = {"name": "mlp", "hidden": [size], "activation": p.activation}
     nets = ensemble.init_ensemble(spec, data, seeds)
-    ensemble.train_ensemble(nets, data, TrainConfig.from_config(p.train),
-                            name=f"minima_train_shard size {size} shard "
-                                 f"{snakemake.wildcards.shard} seed {p.seed}")
-    save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size))
+    run = ensemble.train_ensemble(nets, data, TrainConfig.from_config(p.train),
+                                  name=f"minima_train_shard size {size} shard "
+                                       f"{snakemake.wildcards.shard} seed {p.seed}",
+                                  convergence=ensemble.Convergence(**p.convergence))
+    save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size, run))
+    # the job's own CPU time (the benchmark file samples it every 30 s and misses the end)
+    logging.getLogger(__name__).info("CPU seconds: %.1f", time.process_time())
