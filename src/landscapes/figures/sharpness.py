@@ -17,15 +17,10 @@ def _paths(value) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _curve(ax, m: dict, title: str, marks=(("SB", 0.0), ("LB", 1.0)), xlabel="alpha"):
-    """Cross-entropy on the left axis, accuracy on the right; train solid, test dashed."""
+def _accuracy_axis(ax, m: dict, marks):
+    """Accuracy (%) on a right-hand axis, train solid and test dashed; the named marks as
+    dotted vertical lines labelled above the plot."""
     a = m["alphas"]
-    ax.plot(a, m["train_loss"], "-", color=LOSS_COLOR, label="train loss")
-    ax.plot(a, m["test_loss"], "--", color=LOSS_COLOR, label="test loss")
-    ax.set(xlabel=xlabel)
-    ax.set_title(title, pad=14)
-    ax.set_ylabel("cross-entropy", color=LOSS_COLOR)
-    ax.set_yscale("log")
     acc = ax.twinx()
     acc.spines["right"].set_visible(True)
     acc.plot(a, 100 * m["train_acc"], "-", color=ACC_COLOR, label="train accuracy")
@@ -37,6 +32,18 @@ def _curve(ax, m: dict, title: str, marks=(("SB", 0.0), ("LB", 1.0)), xlabel="al
         ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), ha="center",
                     va="bottom", fontsize=8)
     return acc
+
+
+def _curve(ax, m: dict, title: str, marks=(("SB", 0.0), ("LB", 1.0)), xlabel="alpha"):
+    """Cross-entropy on the left axis, accuracy on the right; train solid, test dashed."""
+    a = m["alphas"]
+    ax.plot(a, m["train_loss"], "-", color=LOSS_COLOR, label="train loss")
+    ax.plot(a, m["test_loss"], "--", color=LOSS_COLOR, label="test loss")
+    ax.set(xlabel=xlabel)
+    ax.set_title(title, pad=14)
+    ax.set_ylabel("cross-entropy", color=LOSS_COLOR)
+    ax.set_yscale("log")
+    return _accuracy_axis(ax, m, marks)
 
 
 def _legend(ax, acc):
@@ -132,17 +139,7 @@ def _li_curve(ax, m: dict, title: str, xlabel: str, marks=()):
     ax.set(xlabel=xlabel, xlim=(a[0], a[-1]), ylim=(0, LI_LOSS_MAX))
     ax.set_title(title, fontsize=9, pad=14 if marks else 6)
     ax.set_ylabel("cross-entropy", color=LOSS_COLOR)
-    acc = ax.twinx()
-    acc.spines["right"].set_visible(True)
-    acc.plot(a, 100 * m["train_acc"], "-", color=ACC_COLOR, label="train accuracy")
-    acc.plot(a, 100 * m["test_acc"], "--", color=ACC_COLOR, label="test accuracy")
-    acc.set_ylabel("accuracy (%)", color=ACC_COLOR)
-    acc.set_ylim(0, 102)
-    for name, x in marks:
-        ax.axvline(x, color="0.6", lw=0.8, ls=":")
-        ax.annotate(name, (x, 1.0), xycoords=("data", "axes fraction"), ha="center",
-                    va="bottom", fontsize=8)
-    return acc
+    return _accuracy_axis(ax, m, marks)
 
 
 def _li_runs(paths) -> list[dict]:
