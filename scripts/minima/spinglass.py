@@ -1,8 +1,5 @@
 """Descend the spherical 3-spin glass of one size N from many starts (rule minima_spinglass)."""
 
-import logging
-import time
-
 from landscapes import spinglass, train
 from landscapes.provenance import step
 from landscapes.store import save_csv
@@ -20,5 +17,3 @@ with step(snakemake, __file__), train.divergence_hint("lower minima.spinglass.lr
         {"n": n, "start": i, "energy": d.energy[i].item(), "grad_norm": d.grad_norm[i].item(),
          "steps": int(d.steps[i]), "converged": bool(d.converged[i])}
         for i in range(len(d.energy))])
-    # the job's own CPU time (the benchmark file samples it every 30 s and misses the end)
-    logging.getLogger(__name__).info("CPU seconds: %.1f", time.process_time())

@@ -1,9 +1,6 @@
 """Train one shard of the nets of one hidden size to a minimum as a batched ensemble
 (rule minima_train_shard)."""
 
-import logging
-import time
-
 from landscapes import ensemble, train
 from landscapes.data import Dataset
 from landscapes.provenance import step
@@ -24,5 +21,3 @@ with step(snakemake, __file__), train.divergence_hint("lower minima.train.lr"):
                                        f"{snakemake.wildcards.shard} seed {p.seed}",
                                   convergence=ensemble.Convergence(**p.convergence))
     save_csv(snakemake.output[0], ensemble.ensemble_table(nets, data, size, run))
-    # the job's own CPU time (the benchmark file samples it every 30 s and misses the end)
-    logging.getLogger(__name__).info("CPU seconds: %.1f", time.process_time())

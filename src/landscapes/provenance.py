@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 SIDECAR_SUFFIX = ".prov.json"
@@ -343,6 +344,8 @@ def step(smk, caller_file: str):
         configure_runtime(smk.threads, s.seed if isinstance(s.seed, int) else None)
         log.info("rule %s started: params %s", s.rule, json.dumps(s.params, sort_keys=True))
         yield s
+        # the job's own CPU time: a benchmark file samples it every 30 s and misses the end
+        log.info("rule %s finished: %.1f CPU seconds", s.rule, time.process_time())
     except InputCheckError as e:
         log.error("rule %s refused an input: %s", smk.rule, e)
         raise
