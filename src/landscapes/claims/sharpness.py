@@ -180,6 +180,15 @@ def _slice_rises(paths, params, seeds: dict | None = None) -> dict[tuple[float, 
     return rises
 
 
+def _seed_slice_rises(artifacts, params) -> dict[tuple[float, str], float]:
+    """The one slice's rise per (weight decay, regime) at this seed; two of one raise."""
+    rises = _slice_rises(artifacts["li_slices"], params)
+    for (wd, g), values in rises.items():
+        if len(values) > 1:
+            raise ValueError(f"li_slices: two slices of {g} at wd {wd:g} at one seed")
+    return {key: values[0] for key, values in rises.items()}
+
+
 def _decays(params) -> tuple[float, float]:
     """Li's two settings: without weight decay (the smallest) and with it (the largest)."""
     wds = [float(w) for w in params["li"]["weight_decays"]]
@@ -228,15 +237,13 @@ def weight_decay_flips_raw(artifacts, params):
        "LB visibly sharper (not dramatically) in every setting")
 def filter_normalized_lb_sharper(artifacts, params):
     wds = sorted(float(wd) for wd in params["li"]["weight_decays"])
-    rises = _slice_rises(artifacts["li_slices"], params)
+    rises = _seed_slice_rises(artifacts, params)
     details = {}
     for wd in wds:
-        sb, lb = rises.get((wd, "SB"), []), rises.get((wd, "LB"), [])
-        if len(sb) > 1 or len(lb) > 1:
-            raise ValueError(f"li_slices: two slices of one regime at wd {wd:g} at one seed")
+        sb, lb = rises.get((wd, "SB")), rises.get((wd, "LB"))
         # a missing slice, or rise(SB) <= 0, leaves no ratio: NaN fails
-        details[f"rise LB / rise SB, wd {wd:g}"] = (ratio(lb[0], sb[0]) if sb and lb
-                                                    else math.nan)
+        details[f"rise LB / rise SB, wd {wd:g}"] = (ratio(lb, sb) if sb is not None
+                                                    and lb is not None else math.nan)
     worst = least(details.values())
     return Verdict(worst, "min over weight decays of rise(LB)/rise(SB) on the slices > 1",
                    bool(worst > 1), details, bound=1.0, sense=">")
@@ -250,13 +257,9 @@ def filter_normalized_lb_sharper(artifacts, params):
 def filter_normalized_ranks_generalization(artifacts, params):
     wds = sorted(float(wd) for wd in params["li"]["weight_decays"])
     runs = _li_runs(artifacts, params)
-    rises = _slice_rises(artifacts["li_slices"], params)
-    for (wd, g), values in rises.items():
-        if len(values) > 1:
-            raise ValueError(f"li_slices: two slices of {g} at wd {wd:g} at one seed")
     # a missing slice leaves its setting undefined: it fails
-    seed = {key: (values[0], 1.0 - runs[key]["final"]["test_acc"])
-            for key, values in rises.items()}
+    seed = {key: (rise, 1.0 - runs[key]["final"]["test_acc"])
+            for key, rise in _seed_slice_rises(artifacts, params).items()}
     agree, details = _sharper_is_worse(seed, wds)
     # test error on a few hundred images moves by an image or two between seeds: the seeds'
     # means (the same at every seed) are reported beside each seed's verdict
