@@ -131,7 +131,7 @@ def test_every_experiment_registers_its_claims_with_a_real_figure():
             # every figure has a caption: workflow/report/<exp>/<figure>.rst
             assert (ROOT / "workflow" / "report" / exp / f"{info['figure']}.rst").is_file(), \
                 info["id"]
-    assert len(ids) == len(set(ids)) == 40
+    assert len(ids) == len(set(ids)) == 42
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS)

@@ -19,7 +19,8 @@ from landscapes.store import load_json, save_json, save_npz
 KESKAR, EPS = ["mlp", "conv"], [1e-3, 5e-4]
 SB = {"mlp": 32, "conv": 32, "vgg": 32}
 LB = {"mlp": 150, "conv": 150, "vgg": 375}
-SWEEP = {"network": "mlp", "batch_sizes": [48, 64, 96], "seed": 0}  # apart from SB and LB
+SWEEP = {"network": "mlp", "batch_sizes": [48, 64, 96]}  # apart from SB and LB
+SEEDS = (0, 1, 2)
 LI = {"network": "vgg", "weight_decays": [0.0, 5e-4], "seed": 0}
 
 
@@ -31,13 +32,15 @@ def params(**claims):
                    sweep={"batch_sizes": SWEEP["batch_sizes"]}, claims=claims)
 
 
-def measure(net, batch, seed, full, subspace, test_acc):
+def measure(net, batch, seed, full, subspace, test_acc, reached=True, converged=True):
     """One sharpness record as rule sharpness_measure writes it."""
     return {"net": net, "batch": batch, "weight_decay": 0.0, "sb": batch == SB[net],
-            "lb": batch == LB[net], "seed": seed, "train_loss": 0.01, "train_acc": 1.0,
+            "lb": batch == LB[net], "seed": seed, "epochs": 40, "target_loss": 1e-3,
+            "reached_target": reached, "train_loss": 1e-3 if reached else 0.01, "train_acc": 1.0,
             "test_loss": 0.1, "test_acc": test_acc, "bn_mode": "eval (running statistics)",
             "sharpness": [{"phi": phi, "f0": 0.01, "f_max": 0.01 + phi, "eps": e, "space": space,
-                           "dim": 10, "iterations": 3, "evaluations": 4, "converged": True,
+                           "dim": 10, "iterations": 3, "evaluations": 4,
+                           "converged": converged,
                            "status": 0, "message": "ok"}
                           for e in EPS for space, phi in (("full", full), ("subspace", subspace))]}
 
@@ -64,19 +67,22 @@ def li_runs(tmp_path, norm=None, acc=None, net="vgg", seed=0):
     return paths
 
 
-def summary(tmp_path, phi=None, acc=None, sweep_phi=(1.0, 4.0, 10.0)):
-    """phi: {(net, regime): (full, subspace)}; acc: {(net, regime): test accuracy}."""
+def summary(tmp_path, phi=None, acc=None, sweep_phi=(1.0, 4.0, 10.0), seeds=SEEDS,
+            name="summary.json", **record):
+    """phi: {(net, regime): (full, subspace)}; acc: {(net, regime): test accuracy}, to which
+    SB adds 0.1 points per seed (gaps of 1.0, 1.1 and 1.2 points at three seeds)."""
     phi = {**{(n, "SB"): (1.0, 0.1) for n in KESKAR}, **{(n, "LB"): (10.0, 1.0) for n in KESKAR},
            **(phi or {})}
     acc = {**{(n, "SB"): 0.98 for n in KESKAR}, **{(n, "LB"): 0.97 for n in KESKAR},
            **(acc or {})}
-    measures = [measure(n, {"SB": SB, "LB": LB}[r][n], seed, *phi[n, r], acc[n, r])
-                for n in KESKAR for r in ("SB", "LB") for seed in (0, 1)]
-    measures += [measure("mlp", b, SWEEP["seed"], full, full / 10, a) for b, full, a in
-                 zip(SWEEP["batch_sizes"], sweep_phi, (0.98, 0.975, 0.97))]
+    measures = [measure(n, {"SB": SB, "LB": LB}[r][n], seed, *phi[n, r],
+                        acc[n, r] + (0.001 * seed if r == "SB" else 0.0), **record)
+                for n in KESKAR for r in ("SB", "LB") for seed in seeds]
+    measures += [measure("mlp", b, seed, full, full / 10, a) for b, full, a in
+                 zip(SWEEP["batch_sizes"], sweep_phi, (0.98, 0.975, 0.97)) for seed in seeds]
     s = summarize(measures, KESKAR, EPS, SB, LB, SWEEP)
-    save_json(tmp_path / "summary.json", s)
-    return str(tmp_path / "summary.json")
+    save_json(tmp_path / name, s)
+    return str(tmp_path / name)
 
 
 ALPHAS = np.linspace(-1.0, 2.0, 13)  # steps of 0.25
@@ -117,7 +123,9 @@ def artifacts(tmp_path, **over):
     defaults go to their own folder, so that they cannot overwrite a test's replacements."""
     base = tmp_path / "base"
     base.mkdir(exist_ok=True)
-    make = {"summary": lambda: summary(base),
+    if "summary" in over:  # one summary for a seed's and the pooled claims
+        over.setdefault("summary_all", over["summary"])
+    make = {"summary": lambda: summary(base), "summary_all": lambda: summary(base),
             "parametric": lambda: [line(base, interp_id(n, 0, 0).replace("/", "_"), 0.1, 2.0, n)
                                    for n in KESKAR],
             "li_interps": lambda: [line(base, "li_wd0", 0.1, 2.0, "vgg", 0.0),
@@ -136,12 +144,17 @@ def artifacts(tmp_path, **over):
 
 def test_every_claim_holds_on_artifacts_of_the_papers_shape(tmp_path):
     records = verdicts("sharpness", artifacts(tmp_path), params())
-    assert len(records) == 11
+    assert len(records) == 13
     assert records["filter_normalized_lb_sharper"]["measured"] == pytest.approx(6.0)
     assert all(r["holds"] for r in records.values()), \
         {k: r["measured"] for k, r in records.items() if not r["holds"]}
     assert records["lb_sharper_full"]["measured"] == pytest.approx(10.0)
-    assert records["lb_generalizes_worse"]["measured"] == pytest.approx(1.0)
+    # gaps 1.0, 1.1, 1.2 points: mean 1.1, standard error 0.1 / sqrt(3)
+    assert records["lb_generalizes_worse"]["measured"] == pytest.approx(1.1 / (0.1 / 3**0.5))
+    assert records["lb_sharper_subspace"]["measured"] == pytest.approx(10.0)
+    assert records["lb_sharper_full"]["bound"] == 5.0
+    assert "10x [95% CI 10, 10] over 3 seeds" in records["lb_sharper_full"]["details"]["pooled"]
+    assert records["sharpness_converged"]["measured"] == "48 of 48"
     # rise(LB) = (0.07625 + 0.135) / 2 - 0.01, rise(SB) = 0.02625 - 0.02
     assert records["parametric_steeper_at_lb"]["measured"] == pytest.approx(15.3)
     assert records["filter_normalized_ranks_generalization"]["measured"] == "2 of 2 settings"
@@ -164,7 +177,16 @@ def test_lb_sharper_full_fails_below_the_configured_ratio(tmp_path):
     art = artifacts(tmp_path, summary=summary(tmp_path, phi={("conv", "LB"): (3.0, 1.0)}))
     r = shc.lb_sharper_full(art, params())
     assert not r.holds and r.measured == pytest.approx(3.0)
-    assert shc.lb_sharper_full(art, params(full_ratio=2.0)).holds
+    assert shc.lb_sharper_full(art, params(sharper_ratio=2.0)).holds
+
+
+def test_one_bound_for_both_spaces(tmp_path):
+    # 3x in the subspace, 10x in the full space: one bound of 5 fails the subspace only
+    art = artifacts(tmp_path, summary=summary(tmp_path, phi={("conv", "LB"): (10.0, 0.3)}))
+    assert shc.lb_sharper_full(art, params()).holds
+    r = shc.lb_sharper_subspace(art, params())
+    assert not r.holds and r.measured == pytest.approx(3.0)
+    assert shc.lb_sharper_subspace(art, params(sharper_ratio=2.0)).holds
 
 
 def test_lb_sharper_full_fails_on_a_zero_sb_sharpness_or_nan(tmp_path):
@@ -198,6 +220,48 @@ def test_lb_generalizes_worse_fails_when_lb_tests_better_or_nan(tmp_path):
     assert not shc.lb_generalizes_worse(art, params()).holds
     nan = artifacts(tmp_path, summary=summary(tmp_path, acc={("mlp", "SB"): math.nan}))
     assert not shc.lb_generalizes_worse(nan, params()).holds
+
+
+def test_lb_generalizes_worse_needs_the_gap_beyond_its_standard_error(tmp_path):
+    # gaps 0.1, 0.2, 0.3 points for conv: mean 0.2 within 0.2 / 0.0577 = 3.5 standard errors
+    # holds; gaps -0.9, 0.1, 1.1 (SB + 1 point per seed): mean 0.1, SE 0.58, fails
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    near = summary(wide, acc={("conv", "SB"): 0.971})
+    assert shc.lb_generalizes_worse(artifacts(tmp_path, summary=near), params()).holds
+    noisy = [measure(n, {"SB": SB, "LB": LB}[r][n], seed, *phi,
+                     0.97 + (0.01 * seed - 0.009 if r == "SB" else 0.0))
+             for n in KESKAR for r, phi in (("SB", (1.0, 0.1)), ("LB", (10.0, 1.0)))
+             for seed in SEEDS]
+    noisy += [measure("mlp", b, seed, 1.0, 0.1, 0.98) for b in SWEEP["batch_sizes"]
+              for seed in SEEDS]
+    save_json(wide / "noisy.json", summarize(noisy, KESKAR, EPS, SB, LB, SWEEP))
+    r = shc.lb_generalizes_worse(artifacts(tmp_path, summary=str(wide / "noisy.json")), params())
+    assert not r.holds and r.measured == pytest.approx(0.1 / (1.0 / 3**0.5))
+    one = summary(wide, seeds=(0,), name="one.json")  # no standard error from one seed
+    assert not shc.lb_generalizes_worse(artifacts(tmp_path, summary=one), params()).holds
+
+
+def test_matched_loss_and_convergence_fail_on_one_run_short_of_its_target(tmp_path):
+    short = artifacts(tmp_path, summary=summary(tmp_path, reached=False))
+    r = shc.keskar_matched_loss(short, params())
+    assert not r.holds and r.details["reached"] == "0 of 12 runs"
+    assert shc.keskar_matched_loss(artifacts(tmp_path), params()).holds
+    capped = artifacts(tmp_path, summary=summary(tmp_path, converged=False))
+    r = shc.sharpness_converged(capped, params())
+    assert not r.holds and r.measured == "0 of 48"
+
+
+def test_summary_pairs_seeds_and_refuses_unpaired_ones(tmp_path):
+    s = load_json(summary(tmp_path, phi={("mlp", "LB"): (20.0, 1.0)}))
+    r = s["ratios"]["mlp"]["full_0.001"]
+    assert r["per_seed"] == [20.0, 20.0, 20.0] and r["geometric_mean"] == pytest.approx(20.0)
+    assert s["test_acc_gap_points"]["conv"]["per_seed"] == pytest.approx([1.0, 1.1, 1.2])
+    assert s["sweep"]["seeds"] == list(SEEDS) and s["sweep"]["phi_std"]["full_0.001"] == [0, 0, 0]
+    lone = [measure("mlp", SB["mlp"], 0, 1.0, 0.1, 0.98), measure("mlp", LB["mlp"], 1, 1.0, 0.1,
+                                                                    0.97)]
+    with pytest.raises(ValueError, match="SB has seeds"):
+        summarize(lone, ["mlp"], EPS, SB, LB, {"network": "mlp", "batch_sizes": [32, 150]})
 
 
 # ---------------------------------------------------------------- Keskar: Figs. 3 and 4

@@ -126,6 +126,20 @@ def test_termination_flag_kept_when_iterations_run_out():
     assert "ITERATIONS" in r.message.upper()
 
 
+def test_vertex_start_converges_to_the_box_maximum_of_a_convex_quadratic():
+    # f = 0.5 |z - c|^2 on a box around x: the maximum is the corner farthest from c, the
+    # corner in the gradient's direction at x; from there L-BFGS-B has nothing left to do
+    c, x, eps = np.array([0.3, -0.2, 0.1]), np.array([1.0, 2.0, -1.0]), 1e-3
+    f = quadratic(np.ones(3), c)
+    w = eps * (np.abs(x) + 1)
+    expected = 0.5 * np.sum((np.abs(x - c) + w) ** 2)
+    r = keskar_sharpness(f, x, eps, start="vertex", maxiter=100)
+    assert r.converged and r.f_max == pytest.approx(expected, rel=1e-12)
+    assert keskar_sharpness(f, x, eps, start="origin", maxiter=100).f_max <= r.f_max
+    with pytest.raises(ValueError, match="start"):
+        keskar_sharpness(f, x, eps, start="center")
+
+
 def test_bad_eps_and_shapes_rejected():
     f = quadratic(np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="eps"):
@@ -199,7 +213,8 @@ def test_interpolate_state_endpoints():
 
 
 def _measure(net, batch, seed, phi, acc):
-    return {"net": net, "batch": batch, "seed": seed, "train_acc": 1.0, "test_acc": acc,
+    return {"net": net, "batch": batch, "seed": seed, "epochs": 10, "train_loss": 1e-3,
+            "train_acc": 1.0, "test_acc": acc,
             "sharpness": [{"space": s, "eps": e, "phi": phi * (1 if s == "full" else 0.1),
                            "converged": False} for e in (1e-3, 5e-4) for s in ("full", "subspace")]}
 
@@ -209,20 +224,28 @@ def test_summary_table_means_and_sweep():
 
     measures = [_measure("mlp", 32, s, 1.0 + s, 0.98) for s in (0, 1)]
     measures += [_measure("mlp", 150, s, 10.0 + s, 0.96) for s in (0, 1)]
-    measures += [_measure("mlp", 64, 0, 5.0, 0.97)]
+    measures += [_measure("mlp", 64, s, 5.0 + 2 * s, 0.97) for s in (0, 1)]
     s = summarize(measures, ["mlp"], [1e-3, 5e-4], {"mlp": 32}, {"mlp": 150},
-                  {"network": "mlp", "batch_sizes": [32, 64, 150], "seed": 0})
+                  {"network": "mlp", "batch_sizes": [32, 64, 150]})
     sb, lb = s["table"]
     assert (sb["regime"], lb["regime"]) == ("SB", "LB")
     assert sb["phi_full_0.001_mean"] == pytest.approx(1.5)
     assert sb["phi_full_0.001_std"] == pytest.approx(np.std([1.0, 2.0], ddof=1))
     assert lb["phi_subspace_0.0005_mean"] == pytest.approx(1.05)
     assert s["sweep"]["batch_size"] == [32, 64, 150]
-    assert s["sweep"]["phi"]["full_0.001"] == [1.0, 5.0, 10.0]
+    assert s["sweep"]["phi"]["full_0.001"] == [1.5, 6.0, 10.5]  # means over the two seeds
+    assert s["sweep"]["phi_std"]["full_0.001"][1] == pytest.approx(np.std([5, 7], ddof=1))
+    ratio = s["ratios"]["mlp"]["full_0.001"]
+    assert ratio["per_seed"] == [10.0, 5.5]
+    assert ratio["geometric_mean"] == pytest.approx(np.sqrt(55))
+    assert ratio["ci"][0] < np.sqrt(55) < ratio["ci"][1]
+    with pytest.raises(ValueError, match="same seeds"):
+        summarize(measures[:-1], ["mlp"], [1e-3], {"mlp": 32}, {"mlp": 150},
+                  {"network": "mlp", "batch_sizes": [32, 64, 150]})
     assert "| mlp | LB | 150 |" in s["table_md"]
     with pytest.raises(ValueError, match="no measurements"):
         summarize(measures, ["mlp"], [1e-3], {"mlp": 16}, {"mlp": 150},
-                  {"network": "mlp", "batch_sizes": [], "seed": 0})
+                  {"network": "mlp", "batch_sizes": []})
 
 
 def _li_record(batch, wd, seed, norm, test_acc, train_loss=0.01):

@@ -55,6 +55,22 @@ def test_adam_weight_decay_and_schedule(digits):
     assert [r["lr"] for r in result.metrics] == pytest.approx([1e-2, 1e-2, 1e-3])
 
 
+def test_target_loss_stops_at_the_first_epoch_that_reaches_it(digits):
+    base = dict(CFG, epochs=6)
+    full = train.train(train.init_model(SPEC, digits, 0), digits,
+                       train.TrainConfig.from_config(base), 0)
+    losses = [r["train_loss"] for r in full.metrics]
+    target = losses[3]  # reached at the fourth epoch (or earlier, if the loss fell faster)
+    first = next(k for k, v in enumerate(losses) if v <= target)
+    stopped = train.train(train.init_model(SPEC, digits, 0), digits,
+                          train.TrainConfig.from_config(dict(base, target_loss=target)), 0)
+    assert len(stopped.metrics) == first + 1 and stopped.metrics == full.metrics[:first + 1]
+    assert stopped.trajectory_epochs[-1] == first + 1  # the stopping point is kept
+    never = train.train(train.init_model(SPEC, digits, 0), digits,
+                        train.TrainConfig.from_config(dict(base, target_loss=1e-12)), 0)
+    assert len(never.metrics) == 6  # epochs caps a run that never reaches its target
+
+
 def test_divergence_names_run_and_epoch(digits):
     poisoned = data.Dataset(digits.x_train.clone(), digits.y_train, digits.x_test,
                             digits.y_test, "poisoned", 10)

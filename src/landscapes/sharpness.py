@@ -6,10 +6,13 @@ and the sharpness
     phi = (max_{y in C_eps} f(x + A y) - f(x)) / (1 + f(x)) * 100,
 with f the mean cross-entropy over the whole TRAINING set. A = I gives the full space; a
 random subspace uses p = 100 orthonormal Gaussian columns (the paper does not state the
-distribution; orthonormal columns make A+ = A^T). The maximum is found inexactly, as in the
-paper, with 10 iterations of SciPy's L-BFGS-B in float64, minimizing -f with its gradient -g
-(value and gradient of the same sign), started at y = 0. The optimizer's termination flag is
-kept with the result: 10 iterations rarely converge, and that is part of the metric.
+distribution; orthonormal columns make A+ = A^T). The maximum is found with SciPy's L-BFGS-B
+in float64, minimizing -f with its gradient -g (value and gradient of the same sign). The paper
+stops after 10 iterations, started at y = 0; that rarely converges, and on a trained MLP it
+reports half the converged phi. The experiment runs L-BFGS-B to its own convergence test (an
+iteration that raises f by less than `ftol`), started at the box's corner in the gradient's
+direction when that is higher than y = 0, and keeps the optimizer's termination flag with the
+result.
 
 Networks are evaluated in eval mode: dropout off, BatchNorm with the trained running
 statistics (held fixed while the weights move).
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.optimize
+import scipy.stats
 import torch
 from torch import nn
 
@@ -79,11 +83,15 @@ def orthonormal_subspace(n: int, p: int, seed: int) -> np.ndarray:
 
 def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
                      subspace: np.ndarray | None = None, maxiter: int = 10,
-                     orthonormal: bool = False, name: str = "sharpness") -> SharpnessResult:
+                     orthonormal: bool = False, name: str = "sharpness",
+                     start: str = "origin", ftol: float | None = None) -> SharpnessResult:
     """Metric 2.1 at `x` for a function given as float64 value and gradient.
 
     `subspace` is A (n x p); None means A = I. `orthonormal=True` promises A^T A = I, so that
-    A+ = A^T (no SVD of a tall matrix). `value_and_grad(z)` returns f(z) and df/dz. A
+    A+ = A^T (no SVD of a tall matrix). `value_and_grad(z)` returns f(z) and df/dz.
+    `start="vertex"` starts at y = hw sign(A^T g) (hw the box's half-widths) when f is higher
+    there than at y = 0: the maximum of f's linearization over the box. `ftol` is L-BFGS-B's
+    stopping tolerance on the change of f per iteration (None: SciPy's default). A
     non-finite loss or gradient at x or inside the box stops it (DivergedError naming `name`,
     eps, the space and the evaluation).
     """
@@ -133,9 +141,17 @@ def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
         return -f, -pull_back(np.asarray(g, dtype=np.float64))
 
     y0 = np.zeros_like(half_width)
+    if start == "vertex":
+        # the box's corner in the gradient's direction: the maximum of f's linearization
+        corner = half_width * np.sign(pull_back(np.asarray(g0, dtype=np.float64)))
+        if -negative(corner)[0] > f0:
+            y0 = corner
+    elif start != "origin":
+        raise ValueError(f"start must be 'origin' or 'vertex', got {start!r}")
     res = scipy.optimize.minimize(negative, y0, jac=True, method="L-BFGS-B",
                                   bounds=scipy.optimize.Bounds(-half_width, half_width),
-                                  options={"maxiter": maxiter})
+                                  options={"maxiter": maxiter,
+                                           **({} if ftol is None else {"ftol": ftol})})
     # The last iterate is not always the best point a line search visited: keep the best.
     f_max = max(best[0], float(-res.fun))
     return SharpnessResult(phi=phi_from(f0, f_max), f0=f0, f_max=f_max, eps=float(eps),
@@ -171,13 +187,15 @@ class TrainingLoss:
 
 def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
                     subspace_dim: int | None = None, seed: int = 0,
-                    maxiter: int = 10, name: str = "sharpness") -> SharpnessResult:
+                    maxiter: int = 10, name: str = "sharpness", start: str = "origin",
+                    ftol: float | None = None) -> SharpnessResult:
     """Metric 2.1 of a trained model on its training set (x, y): full space, or a seeded
-    random subspace of `subspace_dim` dimensions."""
+    random subspace of `subspace_dim` dimensions (`keskar_sharpness` for the rest)."""
     f = TrainingLoss(model, x, y)
     theta = f.theta0
     A = None if subspace_dim is None else orthonormal_subspace(theta.size, subspace_dim, seed)
-    return keskar_sharpness(f, theta, eps, A, maxiter, orthonormal=A is not None, name=name)
+    return keskar_sharpness(f, theta, eps, A, maxiter, orthonormal=A is not None, name=name,
+                            start=start, ftol=ftol)
 
 
 def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -> float:
@@ -296,52 +314,122 @@ def _phi(measure: dict, eps: float, space: str) -> dict:
     raise KeyError(f"no sharpness at eps={eps} in the {space} space for {measure['net']}")
 
 
+SPACES = ("full", "subspace")
+
+
+def mean_interval(values, level: float = 0.95) -> dict:
+    """Mean, sample std, standard error and the two-sided Student-t interval of the mean over
+    replicate seeds (no interval from one seed)."""
+    v = np.asarray(values, dtype=np.float64)
+    mean, std = _mean_std(v)
+    if v.size < 2 or not np.isfinite(v).all():
+        return {"n": int(v.size), "mean": mean, "std": std, "se": math.nan,
+                "ci": [math.nan, math.nan]}
+    se = std / math.sqrt(v.size)
+    half = float(scipy.stats.t.ppf(0.5 + level / 2, v.size - 1)) * se
+    return {"n": int(v.size), "mean": mean, "std": std, "se": se, "ci": [mean - half, mean + half]}
+
+
+def ratio_interval(lb, sb) -> dict:
+    """LB / SB sharpness paired by seed: the per-seed ratios, their geometric mean and its
+    95% interval (a t interval on the log ratios: ratios compose by multiplying). NaN where a
+    ratio is not positive."""
+    lb, sb = np.asarray(lb, dtype=np.float64), np.asarray(sb, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where((sb > 0) & (lb > 0), lb / sb, np.nan)
+    logs = mean_interval(np.log(ratios))
+    return {"per_seed": ratios.tolist(), "geometric_mean": math.exp(logs["mean"]),
+            "ci": [math.exp(c) for c in logs["ci"]], "n": logs["n"]}
+
+
+def _by_seed(runs: list[dict], what: str) -> dict[int, dict]:
+    out = {int(m["seed"]): m for m in runs}
+    if len(out) != len(runs):
+        raise ValueError(f"two measurements of {what} at one seed")
+    return out
+
+
 def summarize(measures: list[dict], keskar: list[str], eps: list[float], sb: dict, lb: dict,
               sweep: dict) -> dict:
-    """Keskar's Tables 2-4 (mean and std over seeds) and the batch-size sweep."""
-    table, per_run = [], {}
+    """Keskar's Tables 2-4 over the seeds of `measures` (mean and std), the LB/SB sharpness
+    ratios and SB - LB test-accuracy gaps paired by seed (with intervals), and the batch-size
+    sweep (Fig. 4) as mean and std over the seeds at each batch size."""
+    table, per_run, ratios, gaps = [], {}, {}, {}
     for net in keskar:
         per_run[net] = {}
         for regime, batch in (("SB", sb[net]), ("LB", lb[net])):
             runs = [m for m in measures if m["net"] == net and m["batch"] == batch]
             if not runs:
                 raise ValueError(f"no measurements for {net} with batch {batch}")
-            per_run[net][regime] = runs
-            row = {"network": net, "regime": regime, "batch": batch, "seeds": len(runs)}
-            for key in ("train_acc", "test_acc"):
+            per_run[net][regime] = sorted(runs, key=lambda m: m["seed"])
+            row = {"network": net, "regime": regime, "batch": batch, "seeds": len(runs),
+                   "reached_target": sum(bool(m.get("reached_target")) for m in runs)}
+            for key in ("epochs", "train_loss", "train_acc", "test_acc"):
                 row[f"{key}_mean"], row[f"{key}_std"] = _mean_std([m[key] for m in runs])
             for e in eps:
-                for space in ("full", "subspace"):
+                for space in SPACES:
                     rs = [_phi(m, e, space) for m in runs]
                     mean, std = phi_column(space, e, "mean"), phi_column(space, e, "std")
                     row[mean], row[std] = _mean_std([r["phi"] for r in rs])
                     row[phi_column(space, e, "converged")] = sum(r["converged"] for r in rs)
             table.append(row)
-    net = sweep["network"]
-    points = sorted((m for m in measures if m["net"] == net and m["seed"] == sweep["seed"]
-                     and m["batch"] in sweep["batch_sizes"]), key=lambda m: m["batch"])
-    sweep_out = {"network": net, "batch_size": [m["batch"] for m in points],
-                 "test_acc": [m["test_acc"] for m in points],
-                 "train_acc": [m["train_acc"] for m in points],
-                 "phi": {phi_key(space, e): [_phi(m, e, space)["phi"] for m in points]
-                         for e in eps for space in ("full", "subspace")}}
+        small = _by_seed(per_run[net]["SB"], f"{net} SB")
+        large = _by_seed(per_run[net]["LB"], f"{net} LB")
+        if small.keys() != large.keys():
+            raise ValueError(f"{net}: SB has seeds {sorted(small)}, LB {sorted(large)}")
+        seeds = sorted(small)
+        ratios[net] = {phi_key(space, e): {"seeds": seeds, **ratio_interval(
+            [_phi(large[k], e, space)["phi"] for k in seeds],
+            [_phi(small[k], e, space)["phi"] for k in seeds])}
+            for e in eps for space in SPACES}
+        per_seed = [100 * (small[k]["test_acc"] - large[k]["test_acc"]) for k in seeds]
+        gaps[net] = {"seeds": seeds, "per_seed": per_seed, **mean_interval(per_seed)}
     return {"table": table, "table_md": table_markdown(table, eps), "runs": per_run,
-            "sweep": sweep_out}
+            "ratios": ratios, "test_acc_gap_points": gaps,
+            "sweep": _sweep(measures, sweep["network"], sweep["batch_sizes"], eps)}
+
+
+def _sweep(measures: list[dict], net: str, batch_sizes: list[int], eps: list[float]) -> dict:
+    """Keskar's Fig. 4: test accuracy and sharpness at each batch size, mean and std over the
+    seeds measured there (every batch size at the same seeds)."""
+    at = {b: sorted((m for m in measures if m["net"] == net and m["batch"] == b),
+                    key=lambda m: m["seed"]) for b in sorted(batch_sizes)}
+    seeds = {b: [m["seed"] for m in runs] for b, runs in at.items()}
+    if any(not v or v != seeds[min(at)] for v in seeds.values()):
+        raise ValueError(f"the sweep of {net} needs every batch size at the same seeds, has "
+                         f"{seeds}")
+    out = {"network": net, "batch_size": list(at), "seeds": seeds[min(at)],
+           "phi": {}, "phi_std": {}}
+    for key in ("test_acc", "train_acc", "train_loss"):
+        stats = [_mean_std([m[key] for m in runs]) for runs in at.values()]
+        out[key], out[f"{key}_std"] = [m for m, _ in stats], [s for _, s in stats]
+    for e in eps:
+        for space in SPACES:
+            stats = [_mean_std([_phi(m, e, space)["phi"] for m in runs]) for runs in at.values()]
+            out["phi"][phi_key(space, e)] = [m for m, _ in stats]
+            out["phi_std"][phi_key(space, e)] = [s for _, s in stats]
+    return out
 
 
 def table_markdown(table: list[dict], eps: list[float]) -> str:
-    """Keskar's Tables 2, 3 and 4 side by side: accuracy and sharpness, mean +/- std."""
-    cols = ["network", "regime", "batch", "train acc %", "test acc %"]
-    cols += [f"phi {space} eps={e:g}" for e in eps for space in ("full", "subspace")]
+    """Keskar's Tables 2, 3 and 4 side by side: training loss and accuracy, test accuracy and
+    sharpness, mean +/- std over seeds, with the runs that reached the target training loss and
+    the maximizations that converged."""
+    cols = ["network", "regime", "batch", "seeds", "reached target", "epochs", "train loss",
+            "train acc %", "test acc %"]
+    cols += [f"phi {space} eps={e:g} (converged)" for e in eps for space in SPACES]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in table:
-        cells = [r["network"], r["regime"], str(r["batch"]),
+        cells = [r["network"], r["regime"], str(r["batch"]), str(r["seeds"]),
+                 f"{r['reached_target']} of {r['seeds']}", f"{r['epochs_mean']:.0f}",
+                 f"{r['train_loss_mean']:.3g} +/- {r['train_loss_std']:.2g}",
                  f"{100 * r['train_acc_mean']:.2f} +/- {100 * r['train_acc_std']:.2f}",
                  f"{100 * r['test_acc_mean']:.2f} +/- {100 * r['test_acc_std']:.2f}"]
         for e in eps:
-            for space in ("full", "subspace"):
-                c = f"phi_{space}_{e:g}"
-                cells.append(f"{r[c + '_mean']:.3g} +/- {r[c + '_std']:.2g}")
+            for space in SPACES:
+                cells.append(f"{r[phi_column(space, e, 'mean')]:.3g} +/- "
+                             f"{r[phi_column(space, e, 'std')]:.2g} "
+                             f"({r[phi_column(space, e, 'converged')]} of {r['seeds']})")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

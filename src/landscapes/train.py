@@ -100,6 +100,8 @@ class TrainConfig:
     trajectory_every: int = 0  # keep the parameters every k epochs (0: none)
     max_loss_ratio: float = 100.0  # an epoch's training loss above this times the first
     # batch's means the run blew up (`check_blowup`)
+    target_loss: float | None = None  # stop after the first epoch whose full-training-set
+    # loss is at or below this (`epochs` is then a cap): runs compared at a matched loss
 
     @classmethod
     def from_config(cls, mapping: dict) -> TrainConfig:
@@ -196,10 +198,15 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
                         "test_loss": test_loss, "test_acc": test_acc})
         log.info("%s epoch %d/%d: train loss %.4f acc %.4f, test loss %.4f acc %.4f", name,
                  epoch, cfg.epochs, train_loss, train_acc, test_loss, test_acc)
-        if cfg.trajectory_every and epoch % cfg.trajectory_every == 0:
+        reached = cfg.target_loss is not None and train_loss <= cfg.target_loss
+        if cfg.trajectory_every and (epoch % cfg.trajectory_every == 0 or reached):
             trajectory.append(vector(model).cpu())
             traj_epochs.append(epoch)
         progress.step()
+        if reached:
+            log.info("%s reached the target training loss %g at epoch %d", name,
+                     cfg.target_loss, epoch)
+            break
     return TrainResult(metrics, trajectory, traj_epochs)
 
 

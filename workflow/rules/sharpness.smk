@@ -4,7 +4,7 @@
 # A run is {net}/b{batch}_wd{wd}_s{seed} (names.SharpRun): a network of `networks`, trained
 # with batch size `batch`, weight decay `wd` and replicate seed `seed`. SB is the network's
 # train.batch_size, LB its large_batch. Claims are evaluated per seed; the figures draw
-# Keskar's runs and the weight norms over every seed and the rest at the first.
+# Keskar's runs, the sweep and the weight norms over every seed and the rest at the first.
 
 include: "helpers/sharpness_runs.smk"
 
@@ -200,7 +200,8 @@ rule sharpness_reparam:
         "../../scripts/sharpness/reparam.py"
 
 
-# Keskar's Tables 2-4 over every replicate seed (mean and std), for the figures.
+# Keskar's Tables 2-4 and the sweep over every replicate seed (mean and std, LB/SB ratios
+# with intervals), for the figures and the claims that pool the seeds.
 rule sharpness_summary:
     input:
         **sharp_summary_inputs(SHARP_SEEDS),
@@ -211,7 +212,7 @@ rule sharpness_summary:
     params:
         keskar=SHARP["keskar"],
         eps=SHARP["metric"]["eps"],
-        sweep={**SHARP["sweep"], "seed": SHARP_SEEDS[0]},
+        sweep=SHARP["sweep"],
         sb={net: sharp_sb(net) for net in SHARP_NETS},
         lb={net: sharp_lb(net) for net in SHARP_NETS},
     log:
@@ -237,7 +238,7 @@ use rule sharpness_summary as sharpness_seed_summary with:
     params:
         keskar=SHARP["keskar"],
         eps=SHARP["metric"]["eps"],
-        sweep=lambda w: {**SHARP["sweep"], "seed": int(w.seed)},
+        sweep=SHARP["sweep"],
         sb={net: sharp_sb(net) for net in SHARP_NETS},
         lb={net: sharp_lb(net) for net in SHARP_NETS},
     log:
@@ -264,6 +265,7 @@ experiment(
     },
     claims=lambda seed: {
         "summary": sharp_path("measurements", f"seed{seed}/summary.json"),
+        "summary_all": SHARP_SUMMARY,
         "parametric": sharp_keskar_interps(seed),
         "li_interps": sharp_li_interps(seed),
         "li_slices": sharp_li_slices(seed),

@@ -101,22 +101,26 @@ def sharpness(artifacts: dict, settings: dict):
 
 
 def sweep(artifacts: dict, settings: dict):
-    """Keskar et al. Fig. 4: test accuracy and sharpness against batch size."""
+    """Keskar et al. Fig. 4: test accuracy and sharpness against batch size, mean +/- std
+    over the replicate seeds."""
     s = load_json(artifacts["summary"])["sweep"]
     b = np.asarray(s["batch_size"])
+    n = len(s.get("seeds", [None]))
     fig, ax = figure(figsize=(5.6, 3.8))
-    ax.plot(b, 100 * np.asarray(s["test_acc"]), "o-", color=ACC_COLOR, label="test accuracy")
+    ax.errorbar(b, 100 * np.asarray(s["test_acc"]), yerr=100 * np.asarray(s["test_acc_std"]),
+                fmt="o-", color=ACC_COLOR, capsize=2, label="test accuracy")
     ax.set_xscale("log")
     ax.set_xticks(b, [str(v) for v in b])
     ax.minorticks_off()
-    ax.set(xlabel="batch size", title=f"{s['network']}: accuracy and sharpness vs batch size")
+    ax.set(xlabel="batch size", title=f"{s['network']}: accuracy and sharpness vs batch size"
+           + (f" ({n} seeds)" if n > 1 else ""))
     ax.set_ylabel("test accuracy (%)", color=ACC_COLOR)
     right = ax.twinx()
     right.spines["right"].set_visible(True)
     for key, style in zip(s["phi"], ("s-", "s:", "^-", "^:")):
         space, eps = parse_phi_key(key)
-        right.plot(b, s["phi"][key], style, color=LOSS_COLOR, ms=4,
-                   label=f"sharpness {space} eps={number(eps)}")
+        right.errorbar(b, s["phi"][key], yerr=s["phi_std"][key], fmt=style, color=LOSS_COLOR,
+                       ms=4, capsize=2, label=f"sharpness {space} eps={number(eps)}")
     right.set_yscale("log")
     right.set_ylabel("sharpness phi", color=LOSS_COLOR)
     _legend(ax, right)

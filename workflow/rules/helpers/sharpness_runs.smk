@@ -57,9 +57,9 @@ def sharp_li_runs(seed):
 
 
 def sharp_measured_runs(seeds):
-    """Keskar's runs at every seed given; the sweep's at the first (so a summary over all
-    seeds keeps one sweep, as the paper's Fig. 4)."""
-    return sorted(set(sharp_keskar_runs(seeds) + sharp_sweep_runs(seeds[0])), key=str)
+    """Keskar's runs and the sweep's, at every seed given."""
+    return sorted(set(sharp_keskar_runs(seeds) + [r for seed in seeds
+                                                  for r in sharp_sweep_runs(seed)]), key=str)
 
 
 def sharp_interp(net, seed, wd=None):
