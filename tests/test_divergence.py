@@ -86,6 +86,18 @@ def test_adam_blowing_up_with_a_finite_loss_stops(digits):
     assert all(math.isfinite(v) and v > 230 for v in losses)
 
 
+def test_a_lagging_batchnorm_eval_loss_is_no_blow_up():
+    # a plain 56-layer BN net after one epoch of 12 steps: the batches' loss is near chance
+    # (2.3) while the eval-mode loss, with running statistics that lag the weights, is near
+    # 2e6. Only the loss the optimizer saw says whether the run blew up.
+    full = data.prepare("digits", n_train=1497, n_test=100, seed=0)
+    spec = {"name": "resnet", "depth": 56, "width": 8, "batchnorm": True, "shortcuts": False}
+    cfg = TrainConfig(epochs=1, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9,
+                      nesterov=True, weight_decay=5e-4)
+    epoch = train.train(train.init_model(spec, full, 0), full, cfg, 0).metrics[-1]
+    assert epoch["train_loss"] > cfg.max_loss_ratio * 2.3 > epoch["batch_loss"]
+
+
 def test_ensemble_names_the_net_and_batch(digits):
     cfg = TrainConfig(epochs=2, batch_size=50, lr=1e30, momentum=0.9)
     nets = ensemble.init_ensemble(SPEC, digits, [7, 8])

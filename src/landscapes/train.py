@@ -144,7 +144,7 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int,
     The model and each batch move to `device` (default: where the model is) for the run; the
     model is back where it came from afterwards, and the data order is drawn on the CPU
     whatever the device. A non-finite loss (of a batch, or an epoch's training or test loss),
-    or an epoch's training loss over `cfg.max_loss_ratio` times the first batch's, stops it
+    or an epoch's mean batch loss over `cfg.max_loss_ratio` times the first batch's, stops it
     with DivergedError naming the run, its seed and the epoch (and batch).
     """
     home = device_of(model)
@@ -192,7 +192,9 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         at = f"{run} diverged at epoch {epoch}"
         check_finite(train_loss, at, quantity="training loss")
         check_finite(test_loss, at, quantity="test loss")
-        check_blowup(train_loss, initial, cfg.max_loss_ratio, at)
+        # the loss the optimizer saw: an eval-mode loss can be far above it while BatchNorm's
+        # running statistics lag the weights (deep BN nets after a few steps), with no blow-up
+        check_blowup(running / n, initial, cfg.max_loss_ratio, at)
         metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
                         "train_loss": train_loss, "train_acc": train_acc,
                         "test_loss": test_loss, "test_acc": test_acc})
