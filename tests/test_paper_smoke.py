@@ -16,7 +16,9 @@ CONFIG = ("--configfile", "config/paper.yaml", "tests/paper_smoke.yaml")
 RESULTS = "results/paper_smoke"
 # Not yet passing: on the fabricated images the skips nets' eval-mode loss blows up after the
 # few BatchNorm updates an epoch has (DivergedError), and the partial run took over 11 minutes
-# on 2 shared cores. Run it with --runxfail.
+# on 2 shared cores. Run it with --runxfail. The blow-up check now reads the batches' loss,
+# not the eval-mode one, which may cure this; a run beside the suite on 2 cores did not finish
+# in 30 minutes, so that is unconfirmed.
 KNOWN_FAILING = pytest.mark.xfail(run=False, reason="skips_train diverges on the fabricated "
                                   "data (BatchNorm running statistics after 2 steps an epoch)")
 
