@@ -21,8 +21,7 @@ with step(snakemake, __file__), train.divergence_hint(
     save_json(snakemake.output.metrics, {
         "net": w.net, "batch_size": cfg.batch_size, "weight_decay": cfg.weight_decay,
         "seed": p.seed, "n_train": len(data.y_train), "target_loss": cfg.target_loss,
-        "reached_target": (cfg.target_loss is not None
-                           and result.metrics[-1]["train_loss"] <= cfg.target_loss),
+        "reached_target": cfg.reached_target(result.metrics[-1]["train_loss"]),
         "epochs": result.metrics,
         "final": result.metrics[-1], "norm_epochs": result.trajectory_epochs,
         "weight_norm": norms, "final_weight_norm": weight_norm(dict(model.named_parameters()))})

@@ -98,7 +98,7 @@ class TrainConfig:
     milestones: list[int] = field(default_factory=list)  # epochs where lr *= gamma
     gamma: float = 0.1
     trajectory_every: int = 0  # keep the parameters every k epochs (0: none)
-    max_loss_ratio: float = 100.0  # an epoch's training loss above this times the first
+    max_loss_ratio: float = 100.0  # an epoch's mean batch loss above this times the first
     # batch's means the run blew up (`check_blowup`)
     target_loss: float | None = None  # stop after the first epoch whose full-training-set
     # loss is at or below this (`epochs` is then a cap): runs compared at a matched loss
@@ -109,6 +109,10 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
         return cls(**mapping)
+
+    def reached_target(self, train_loss: float) -> bool:
+        """Whether a full-training-set loss meets `target_loss` (never without one)."""
+        return self.target_loss is not None and train_loss <= self.target_loss
 
 
 @dataclass
@@ -194,13 +198,14 @@ def _train(model: nn.Module, data: Dataset, cfg: TrainConfig, seed: int, name: s
         check_finite(test_loss, at, quantity="test loss")
         # the loss the optimizer saw: an eval-mode loss can be far above it while BatchNorm's
         # running statistics lag the weights (deep BN nets after a few steps), with no blow-up
-        check_blowup(running / n, initial, cfg.max_loss_ratio, at)
-        metrics.append({"epoch": epoch, "lr": lr, "batch_loss": running / n,
+        batch_loss = running / n
+        check_blowup(batch_loss, initial, cfg.max_loss_ratio, at)
+        metrics.append({"epoch": epoch, "lr": lr, "batch_loss": batch_loss,
                         "train_loss": train_loss, "train_acc": train_acc,
                         "test_loss": test_loss, "test_acc": test_acc})
         log.info("%s epoch %d/%d: train loss %.4f acc %.4f, test loss %.4f acc %.4f", name,
                  epoch, cfg.epochs, train_loss, train_acc, test_loss, test_acc)
-        reached = cfg.target_loss is not None and train_loss <= cfg.target_loss
+        reached = cfg.reached_target(train_loss)
         if cfg.trajectory_every and (epoch % cfg.trajectory_every == 0 or reached):
             trajectory.append(vector(model).cpu())
             traj_epochs.append(epoch)
