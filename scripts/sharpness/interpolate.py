@@ -8,11 +8,11 @@ from landscapes.provenance import step
 from landscapes.sharpness import interpolation_curve
 from landscapes.store import load_tensors, save_npz
 
-with step(snakemake, __file__), train.divergence_hint(
+with step(snakemake, __file__) as s, train.divergence_hint(
         "narrow sharpness.parametric.low and sharpness.parametric.high"):
     p, i, w = snakemake.params, snakemake.input, snakemake.wildcards
     data = Dataset.load(i.data)
-    shell = train.init_model(dict(p.model), data, p.seed)
+    shell = train.init_model(dict(p.model), data, p.seed).to(s.device)
     sb, _ = load_tensors(i.sb)
     lb, _ = load_tensors(i.lb)
     alphas = np.linspace(p.alphas["low"], p.alphas["high"], p.alphas["n_alpha"])

@@ -12,12 +12,13 @@ from landscapes.store import load_json, save_json
 
 log = logging.getLogger(__name__)
 
-with step(snakemake, __file__), train.divergence_hint(
+with step(snakemake, __file__) as s, train.divergence_hint(
         f"lower sharpness.metric.eps (or sharpness.networks.{snakemake.wildcards.net}"
         ".train.lr)"):
     p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
+    model = model.to(s.device)
     # the chunk of training's per-epoch metrics, so these match the logged final epoch
     train_loss, train_acc = evaluate(model, data.x_train, data.y_train,
                                      chunk=train.METRICS_CHUNK)

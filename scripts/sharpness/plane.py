@@ -6,10 +6,11 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.sharpness import filter_normalized_plane
 
-with step(snakemake, __file__), train.divergence_hint("lower sharpness.li.extent"):
+with step(snakemake, __file__) as s, train.divergence_hint("lower sharpness.li.extent"):
     p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
+    model = model.to(s.device)
     surface = filter_normalized_plane(model, p.seed, p.extent, p.points, data,
                                       name=f"sharpness_plane {w.net} batch {w.batch} wd {w.wd} "
                                            f"seed {w.seed}")

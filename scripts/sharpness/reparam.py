@@ -7,12 +7,14 @@ from landscapes.provenance import step
 from landscapes.sharpness import reparametrization_sweep
 from landscapes.store import save_npz
 
-with step(snakemake, __file__), train.divergence_hint("narrow sharpness.reparam.factors"):
+with step(snakemake, __file__) as s, train.divergence_hint("narrow sharpness.reparam.factors"):
     p = snakemake.params
-    s = p.settings
+    settings = p.settings
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
-    result = reparametrization_sweep(model, data.x_train, data.y_train, list(s["factors"]),
-                                     s["layer"], s["eps"], s["lanczos_steps"], seed=p.seed,
+    model = model.to(s.device)
+    result = reparametrization_sweep(model, data.x_train, data.y_train,
+                                     list(settings["factors"]), settings["layer"],
+                                     settings["eps"], settings["lanczos_steps"], seed=p.seed,
                                      name=f"sharpness_reparam seed {p.seed}")
     save_npz(snakemake.output[0], **result)

@@ -9,10 +9,11 @@ from landscapes.provenance import step
 from landscapes.sharpness import filter_normalized_slice
 from landscapes.store import save_npz
 
-with step(snakemake, __file__), train.divergence_hint("lower sharpness.li.extent"):
+with step(snakemake, __file__) as s, train.divergence_hint("lower sharpness.li.extent"):
     p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     model = train.load_trained(dict(p.model), data, p.seed, snakemake.input.model)
+    model = model.to(s.device)
     curve = filter_normalized_slice(model, p.seed, p.extent, p.n_points, data.x_train,
                                     data.y_train, data.x_test, data.y_test,
                                     name=f"sharpness_slice {w.net} batch {w.batch} wd {w.wd} "

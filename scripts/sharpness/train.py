@@ -7,14 +7,15 @@ from landscapes.provenance import step
 from landscapes.sharpness import weight_norm
 from landscapes.store import save_json
 
-with step(snakemake, __file__), train.divergence_hint(
+with step(snakemake, __file__) as s, train.divergence_hint(
         f"lower sharpness.networks.{snakemake.wildcards.net}.train.lr"):
     p, w = snakemake.params, snakemake.wildcards
     data = Dataset.load(snakemake.input.data)
     cfg = train.TrainConfig.from_config(dict(p.train))
     model = train.init_model(dict(p.model), data, p.seed)
     result = train.train(model, data, cfg, p.seed,
-                         name=f"sharpness_train {w.net} batch {w.batch} wd {w.wd}")
+                         name=f"sharpness_train {w.net} batch {w.batch} wd {w.wd}",
+                         device=s.device)
     layout = Layout.of(model)
     norms = [weight_norm(layout.split(theta)) for theta in result.trajectory]
     train.save_checkpoint(snakemake.output.model, model, {"model": dict(p.model)})

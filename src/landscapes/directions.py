@@ -65,14 +65,18 @@ def normalize(direction: torch.Tensor, reference: torch.Tensor, lay: Layout,
 
 def random_directions(model: nn.Module, seed: int, count: int = 2, norm: str = "filter",
                       ignore_bias_bn: bool = True, over: str = "parameters") -> torch.Tensor:
-    """`count` normalized Gaussian directions (rows), drawn one after another from `seed`."""
+    """`count` normalized Gaussian directions (rows), drawn one after another from `seed`.
+
+    Drawn and normalized on the CPU, then moved to the model's device: the same directions
+    wherever the model computes."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
     lay = Layout.of(model, over)
     ref = vector(model, over)
     gen = torch.Generator().manual_seed(int(seed))
-    return torch.stack([normalize(gaussian(lay, gen), ref, lay, norm, ignore_bias_bn)
-                        for _ in range(count)])
+    rows = [normalize(gaussian(lay, gen), ref.cpu(), lay, norm, ignore_bias_bn)
+            for _ in range(count)]
+    return torch.stack(rows).to(ref.device)
 
 
 def random_direction(model: nn.Module, seed: int, norm: str = "filter",

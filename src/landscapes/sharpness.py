@@ -39,7 +39,7 @@ from torch import nn
 from landscapes.models import MLP
 from landscapes.names import phi_column, phi_key
 from landscapes.params import FlatModel, evaluate, vector
-from landscapes.train import METRICS_CHUNK, check_finite
+from landscapes.train import METRICS_CHUNK, check_finite, device_of
 from landscapes.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -163,26 +163,28 @@ def keskar_sharpness(value_and_grad: ValueAndGrad, x: np.ndarray, eps: float,
 class TrainingLoss:
     """The mean training cross-entropy of a model as a float64 function of its flat parameters.
 
-    The model and the data are copied to float64 once and stay resident; each call is one
-    forward and backward pass over the whole set (in chunks), in eval mode.
+    The model and the data are copied to float64 once and stay resident where the model is
+    (its device); each call is one forward and backward pass over the whole set (in chunks),
+    in eval mode. Points and gradients cross to and from the device as NumPy arrays.
     """
 
     def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 8192):
         self.flat = FlatModel(copy.deepcopy(model).double(), mode="eval")
-        self.x = x.to(torch.float64)
-        self.y = y
+        self.device = self.flat.theta0.device
+        self.x = x.to(self.device, torch.float64)
+        self.y = y.to(self.device)
         self.chunk = chunk
         self.calls = 0
 
     @property
     def theta0(self) -> np.ndarray:
-        return self.flat.theta0.numpy().copy()
+        return self.flat.theta0.cpu().numpy().copy()
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.calls += 1
-        loss, grad = self.flat.loss_and_grad(torch.from_numpy(np.ascontiguousarray(theta)),
-                                             self.x, self.y, self.chunk)
-        return float(loss), grad.numpy()
+        point = torch.from_numpy(np.ascontiguousarray(theta)).to(self.device)
+        loss, grad = self.flat.loss_and_grad(point, self.x, self.y, self.chunk)
+        return float(loss), grad.cpu().numpy()
 
 
 def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
@@ -190,7 +192,8 @@ def model_sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: flo
                     maxiter: int = 10, name: str = "sharpness", start: str = "origin",
                     ftol: float | None = None) -> SharpnessResult:
     """Metric 2.1 of a trained model on its training set (x, y): full space, or a seeded
-    random subspace of `subspace_dim` dimensions (`keskar_sharpness` for the rest)."""
+    random subspace of `subspace_dim` dimensions (`keskar_sharpness` for the rest). The loss
+    is computed where the model is; the ascent runs on the CPU."""
     f = TrainingLoss(model, x, y)
     theta = f.theta0
     A = None if subspace_dim is None else orthonormal_subspace(theta.size, subspace_dim, seed)
@@ -461,12 +464,14 @@ def filter_normalized_slice(model: nn.Module, seed: int, extent: float, n_points
 
 def top_hessian_eigenvalue(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int,
                            seed: int = 0, name: str = "top Hessian eigenvalue") -> float:
-    """The most positive eigenvalue of the training-loss Hessian (float64, eval mode, Lanczos)."""
+    """The most positive eigenvalue of the training-loss Hessian (float64, eval mode, Lanczos),
+    computed where the model is."""
     from landscapes.hessian import extreme_eigenvalues, full_batch_loss, hvp_fn
 
     flat = FlatModel(copy.deepcopy(model).double(), mode="eval")
-    matvec = hvp_fn(full_batch_loss(flat, x, y), flat.theta0)
-    lam = float(extreme_eigenvalues(matvec, flat.dim, steps, seed)[1])
+    device = flat.theta0.device
+    matvec = hvp_fn(full_batch_loss(flat, x.to(device), y.to(device)), flat.theta0)
+    lam = float(extreme_eigenvalues(matvec, flat.dim, steps, seed, device=device)[1])
     check_finite(lam, f"{name} diverged", quantity="top Hessian eigenvalue")
     return lam
 
@@ -476,7 +481,9 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                             seed: int = 0, name: str = "reparametrization"
                             ) -> dict[str, np.ndarray]:
     """For each a: the rescaled net's largest output change, its training loss, its sharpness
-    (full space) and its top Hessian eigenvalue (Dinh et al. 2017)."""
+    (full space) and its top Hessian eigenvalue (Dinh et al. 2017), computed where the model
+    is."""
+    x, y = x.to(device_of(model)), y.to(device_of(model))
     with torch.no_grad():
         reference = model.eval()(x)
     rows = []

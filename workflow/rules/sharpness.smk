@@ -40,6 +40,7 @@ rule sharpness_train:
     resources:
         mem_mb=4000,
         runtime=120,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
@@ -68,6 +69,7 @@ rule sharpness_measure:
     resources:
         mem_mb=8000,
         runtime=60,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
@@ -93,6 +95,7 @@ rule sharpness_interpolate:
     resources:
         mem_mb=4000,
         runtime=30,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
@@ -118,6 +121,7 @@ rule sharpness_slice:
     resources:
         mem_mb=4000,
         runtime=30,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
@@ -146,6 +150,7 @@ rule sharpness_plane:
     resources:
         mem_mb=4000,
         runtime=30,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
@@ -194,6 +199,7 @@ rule sharpness_reparam:
     resources:
         mem_mb=4000,
         runtime=60,
+        gpu=SHARP["gpu"],
     conda:
         CONDA_ENV
     script:
