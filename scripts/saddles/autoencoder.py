@@ -26,5 +26,6 @@ with step(snakemake, __file__), train.divergence_hint(
                                    name=f"{name} momentum SGD")
     result = autoencoder.switch_run(problem, msgd, t["epochs"], sw["window"], sw["rel_tol"],
                                     sw["epochs"], sw["methods"], sw["dampings"],
-                                    sw["krylov_dim"], name=name)
+                                    sw["krylov_dim"], name=name,
+                                    lanczos_steps=sw["lanczos_steps"])
     save_npz(snakemake.output[0], **autoencoder.switch_arrays(result))

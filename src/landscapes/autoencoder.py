@@ -113,11 +113,12 @@ class Switch:
 
 def switch_run(problem: Problem, msgd: Iterable[torch.Tensor], max_epochs: int, window: int,
                rel_tol: float, epochs: int, methods: list[str], dampings: list[float],
-               krylov_dim: int = 20, name: str = "switch") -> Switch:
+               krylov_dim: int = 20, name: str = "switch", lanczos_steps: int = 200) -> Switch:
     """Run `msgd` (the parameters after each epoch, the start first) until
     `plateau_epoch(losses, window, rel_tol)` finds a plateau, or for `max_epochs`; from the
     point reached, run each of `methods` for `epochs` second-order steps (one step = one
-    epoch) and `msgd` itself for `epochs` more epochs."""
+    epoch) and `msgd` itself for `epochs` more epochs. Each record's most negative Hessian
+    eigenvalue takes at most `lanczos_steps` Lanczos products."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"unknown or no second-order methods {unknown}; allowed: "
@@ -131,7 +132,8 @@ def switch_run(problem: Problem, msgd: Iterable[torch.Tensor], max_epochs: int, 
         except StopIteration:
             raise ValueError(f"{sgd} ended at epoch {epoch - 1}, before the switch run "
                              "was done") from None
-        return point_record(problem.loss_fn, problem.error_fn, theta, epoch, name=sgd), theta
+        return point_record(problem.loss_fn, problem.error_fn, theta, epoch, lanczos_steps,
+                            name=sgd), theta
 
     row, start = record(0)
     rows, at = [row], None
@@ -155,7 +157,8 @@ def switch_run(problem: Problem, msgd: Iterable[torch.Tensor], max_epochs: int, 
     # would cost thousands of products
     switched = {m: second_order_run(problem.loss_fn, problem.error_fn, start, m, epochs,
                                     dampings, krylov_dim, name=name, first_epoch=at,
-                                    hessian_fn=problem.hessian_fn, exact_records=False)[0]
+                                    hessian_fn=problem.hessian_fn, exact_records=False,
+                                    eig_steps=lanczos_steps)[0]
                 for m in methods}
     return Switch(RunHistory(rows), switched, at, found)
 

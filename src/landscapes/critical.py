@@ -337,8 +337,8 @@ def point_record(loss_fn, error_fn, theta: torch.Tensor, epoch: int, eig_steps: 
 
 def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epochs: int,
                      dampings: list[float], krylov_dim: int = 20, name: str = "run",
-                     first_epoch: int = 0, hessian_fn=exact_hessian, exact_records=True
-                     ) -> tuple[RunHistory, torch.Tensor]:
+                     first_epoch: int = 0, hessian_fn=exact_hessian, exact_records=True,
+                     eig_steps: int = 200) -> tuple[RunHistory, torch.Tensor]:
     """`epochs` full-batch second-order steps (one step = one epoch: the whole dataset).
 
     Per step, each damping in `dampings` gives a candidate step; the one with the lowest loss
@@ -351,7 +351,7 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
     eigendecomposition per point, which give both its step and its record's most negative
     eigenvalue. "sfn_krylov" steps with Hessian-vector products only; its records' most
     negative eigenvalue is exact too (so every method's is measured alike) unless
-    `exact_records` is False, then by Lanczos.
+    `exact_records` is False, then by Lanczos (at most `eig_steps` products).
     """
     if method not in METHODS:
         raise ValueError(f"unknown second-order method '{method}'; allowed: {', '.join(METHODS)}")
@@ -365,8 +365,8 @@ def second_order_run(loss_fn, error_fn, theta0: torch.Tensor, method: str, epoch
     last = first_epoch + epochs
     for epoch in range(first_epoch, last + 1):
         if epoch == first_epoch or not math.isnan(chosen):
-            record, loss, g, lam, vecs = _record(loss_fn, error_fn, theta, epoch, 200, run,
-                                                 record_hessian, not krylov,
+            record, loss, g, lam, vecs = _record(loss_fn, error_fn, theta, epoch, eig_steps,
+                                                 run, record_hessian, not krylov,
                                                  {"damping": chosen})
         else:  # the point stayed: same record, same candidates
             record = dict(record, epoch=epoch, damping=chosen)
