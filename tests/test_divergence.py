@@ -307,3 +307,25 @@ def test_spectral_density_names_the_probe():
 
     with pytest.raises(DivergedError, match=r"spectrum of m: probe 1 of 2: Lanczos coefficient"):
         slq_density(matvec, 6, steps=3, n_probes=2, name="spectrum of m")
+
+
+def test_a_non_finite_eval_loss_stops_only_the_last_epoch(digits, monkeypatch):
+    # A plain 110-layer BN net at full width overflows in eval mode after one step (its
+    # running statistics are a tenth of the way to the batches'), with finite batches: the
+    # run goes on, and stops only if the model it ends with is not finite in eval mode.
+    evaluate, calls = train.evaluate, []
+
+    def nan_in_epoch_one(model, x, y, **kw):
+        calls.append(1)
+        loss, acc = evaluate(model, x, y, **kw)
+        return (NAN if len(calls) <= 2 else loss), acc
+    monkeypatch.setattr(train, "evaluate", nan_in_epoch_one)
+    cfg = TrainConfig(epochs=2, batch_size=50, lr=0.1, momentum=0.9)
+    metrics = train.train(train.init_model(SPEC, digits, 0), digits, cfg, 0, name="r").metrics
+    assert math.isnan(metrics[0]["train_loss"]) and math.isnan(metrics[0]["test_loss"])
+    assert math.isfinite(metrics[1]["train_loss"]) and math.isfinite(metrics[0]["batch_loss"])
+    calls.clear()
+    with pytest.raises(DivergedError, match=r"^run 'r' \(seed 0\) diverged at epoch 1: "
+                                            r"training loss is nan$"):
+        train.train(train.init_model(SPEC, digits, 0), digits, replace(cfg, epochs=1), 0,
+                    name="r")
