@@ -60,13 +60,15 @@ def test_loss(artifacts: dict, settings: dict):
     fig, axes = figure(2, 1, figsize=(7.5, 6.8), sharex=True,
                        gridspec_kw={"height_ratios": [2, 1.2]})
     _histograms(axes[0], {k: v["test_loss"] for k, v in g.items()}, "hidden units")
-    axes[0].legend(loc="upper right")
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(loc="upper right")
     tol = settings.get("grad_tol")
     rule = f"|grad| < {tol:g}" if tol else "the convergence rule"
-    train = np.concatenate([v["train_loss"] for v in g.values()] or [np.full(1, np.nan)])
+    train = np.concatenate([v["train_loss"] for v in g.values()] or [np.zeros(0)])
+    span = (f"final training loss {train.min():.2e} to {train.max():.2e}" if len(train)
+            else "no final training loss to show")
     axes[0].set_title(f"Test loss at the minima of one-hidden-layer ReLU nets "
-                      f"({_converged_text(g, 'test_loss')}: {rule});\n"
-                      f"final training loss {np.min(train):.2e} to {np.max(train):.2e}")
+                      f"({_converged_text(g, 'test_loss')}: {rule});\n{span}")
     # The same runs as strips, one row per size, so narrow distributions stay visible.
     for i, ((k, v), c) in enumerate(zip(g.items(), _colors(len(g)))):
         jitter = np.random.default_rng(k).uniform(-0.25, 0.25, len(v["test_loss"]))
