@@ -4,7 +4,8 @@ through a cluster executor giving the same bytes as a local run.
 The cluster-generic run submits every job through `cluster/local_cluster.py`, which runs it
 as its own process in a sandbox holding only its declared inputs, so a rule that reads or
 writes an undeclared file fails here. The slurm run needs a Slurm cluster on this machine
-(`bash cluster/install_slurm.sh`, as root) and is skipped without one.
+(`bash cluster/install_slurm.sh`, as root) and is skipped without one, except in CI, which
+starts one (`.ci/run`) and sets LANDSCAPES_REQUIRE_SLURM=1.
 """
 
 from __future__ import annotations
@@ -335,10 +336,15 @@ def slurm_is_up() -> bool:
         s.strip("*~#") in ("idle", "mixed", "allocated") for s in states.stdout.split())
 
 
+# CI starts the cluster (.ci/run) and sets this: there, a cluster that is not up fails the test
+REQUIRE_SLURM = os.environ.get("LANDSCAPES_REQUIRE_SLURM") == "1"
+
+
 @pytest.mark.workflow
-@pytest.mark.skipif(not slurm_is_up(), reason="no Slurm cluster here "
+@pytest.mark.skipif(not (slurm_is_up() or REQUIRE_SLURM), reason="no Slurm cluster here "
                     "(start one with `bash cluster/install_slurm.sh` as root)")
 def test_slurm_run_matches_local_run(local_run, tmp_path):
+    assert slurm_is_up(), "LANDSCAPES_REQUIRE_SLURM=1 but no Slurm cluster answers sinfo"
     workdir = tmp_path / "slurm"
     # A local cluster has no accounting database: status comes from squeue.
     run = snakemake(workdir, "--workflow-profile", str(PROFILES / "slurm"),
