@@ -160,14 +160,19 @@ def hvp_rate(spec: dict, shape, device, n: int, repeats: int, dtype) -> float:
 
 def sharpness_runs(sh: dict) -> dict[str, set]:
     """(batch size, weight decay) of each network's training runs, as the sharpness rules ask
-    for them: Keskar's SB and LB, the sweep's batch sizes, Li et al.'s weight decays."""
+    for them (workflow/rules/helpers/sharpness_runs.smk, which a script cannot import):
+    Keskar's SB and LB and the sweep's batch sizes at the network's own weight decay, Li et
+    al.'s weight decays."""
+    def own(name):
+        return sh["networks"][name]["train"].get("weight_decay", 0.0)
+
     runs: dict[str, set] = {}
     for name in sh["keskar"]:
         net = sh["networks"][name]
-        runs.setdefault(name, set()).update({(net["train"]["batch_size"], 0.0),
-                                             (net["large_batch"], 0.0)})
-    runs.setdefault(sh["sweep"]["network"], set()).update(
-        (b, 0.0) for b in sh["sweep"]["batch_sizes"])
+        runs.setdefault(name, set()).update({(net["train"]["batch_size"], own(name)),
+                                             (net["large_batch"], own(name))})
+    sweep = sh["sweep"]["network"]
+    runs.setdefault(sweep, set()).update((b, own(sweep)) for b in sh["sweep"]["batch_sizes"])
     li = sh["networks"][sh["li"]["network"]]
     runs.setdefault(sh["li"]["network"], set()).update(
         (b, wd) for b in (li["train"]["batch_size"], li["large_batch"])

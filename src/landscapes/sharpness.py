@@ -483,7 +483,8 @@ def reparametrization_sweep(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """For each a: the rescaled net's largest output change, its training loss, its sharpness
     (full space) and its top Hessian eigenvalue (Dinh et al. 2017), computed where the model
     is."""
-    x, y = x.to(device_of(model)), y.to(device_of(model))
+    device = device_of(model)
+    x, y = x.to(device), y.to(device)
     with torch.no_grad():
         reference = model.eval()(x)
     rows = []
