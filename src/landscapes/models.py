@@ -16,10 +16,12 @@ ACTIVATIONS = {"linear": nn.Identity, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "r
 
 
 class MLP(nn.Module):
-    """Fully connected net; flattens its input. `hidden` lists the hidden widths."""
+    """Fully connected net; flattens its input. `hidden` lists the hidden widths; `dropout`
+    > 0 adds a dropout layer after each hidden activation (none at 0, so the layer indices,
+    and checkpoints, are those of the net without it)."""
 
     def __init__(self, in_features: int, hidden: list[int], out_features: int,
-                 activation: str = "relu", bias: bool = True):
+                 activation: str = "relu", bias: bool = True, dropout: float = 0.0):
         super().__init__()
         if activation not in ACTIVATIONS:
             allowed = ", ".join(ACTIVATIONS)
@@ -30,6 +32,8 @@ class MLP(nn.Module):
             layers.append(nn.Linear(a, b, bias=bias))
             if i < len(widths) - 2:
                 layers.append(ACTIVATIONS[activation]())
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -178,7 +182,8 @@ def build(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module
     name = spec.pop("name", None)
     if name == "mlp":
         return MLP(math.prod(input_shape), list(spec.get("hidden", [])), n_classes,
-                   spec.get("activation", "relu"), spec.get("bias", True))
+                   spec.get("activation", "relu"), spec.get("bias", True),
+                   spec.get("dropout", 0.0))
     if name == "deep_linear":
         return deep_linear([math.prod(input_shape), *spec.get("hidden", []), n_classes])
     if name == "resnet":

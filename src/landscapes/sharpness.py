@@ -217,13 +217,14 @@ def rise(alphas: np.ndarray, values: np.ndarray, center: float, radius: float) -
 
 
 def relu_layers(model: nn.Module) -> list[nn.Linear]:
-    """The Linear layers of a ReLU MLP, in order; refuses nets where a rescaling is not exact."""
+    """The Linear layers of a ReLU MLP, in order; refuses nets where a rescaling is not exact
+    (dropout, a mask times its input, commutes with it)."""
     if not isinstance(model, MLP):
         raise TypeError(f"reparametrization needs a landscapes MLP, got {type(model).__name__}")
     mods = list(model.net)
     linears = [m for m in mods if isinstance(m, nn.Linear)]
     for m in mods:
-        if not isinstance(m, (nn.Linear, nn.Flatten, nn.ReLU)):
+        if not isinstance(m, (nn.Linear, nn.Flatten, nn.ReLU, nn.Dropout)):
             raise TypeError(f"reparametrization needs ReLU activations only, found "
                              f"{type(m).__name__}")
     return linears

@@ -82,7 +82,7 @@ rule minima_gather:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/minima/gather.py"
+        "../../scripts/gather_tables.py"
 
 
 rule minima_spinglass:
@@ -128,4 +128,4 @@ rule minima_spinglass_gather:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/minima/gather.py"
+        "../../scripts/gather_tables.py"

@@ -1,5 +1,5 @@
 """Gather shard tables into one table, checking that no run is missing or repeated
-(rules minima_gather and minima_spinglass_gather)."""
+(the gather rules of minima, noise_scale and generalization)."""
 
 from landscapes.provenance import step
 from landscapes.store import load_csv, save_csv
