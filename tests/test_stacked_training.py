@@ -25,9 +25,10 @@ def _net():
 def test_stacked_nets_follow_their_lone_runs():
     data = _data()
     lrs, wds = [0.05, 0.2], [0.0, 1e-2]
-    nets, stopped = train_stacked(_net(), data, lrs, wds, [0.0, 0.0], epochs=3, batch_size=7,
-                                  momentum=0.9, target_loss=None, seed=11)
-    assert stopped == [3, 3]
+    nets, stopped, reached = train_stacked(_net(), data, lrs, wds, [0.0, 0.0], epochs=3,
+                                           batch_size=7, momentum=0.9, target_loss=None,
+                                           seed=11)
+    assert stopped == [3, 3] and reached == [False, False]
     for net, lr, wd in zip(nets, lrs, wds):
         alone = _net()
         train(alone, data, TrainConfig(epochs=3, batch_size=7, lr=lr, momentum=0.9,
@@ -39,17 +40,17 @@ def test_stacked_nets_follow_their_lone_runs():
 def test_a_net_stops_at_the_target_and_the_rest_go_on():
     data = _data()
     # a net that does not move (lr ~ 0) never reaches a target below its initial loss
-    nets, stopped = train_stacked(_net(), data, [1e-12, 0.1], [0.0, 0.0], [0.0, 0.0],
+    nets, stopped, reached = train_stacked(_net(), data, [1e-12, 0.1], [0.0, 0.0], [0.0, 0.0],
                                   epochs=40, batch_size=10, momentum=0.9, target_loss=1.0,
                                   seed=0)
-    assert stopped[0] == 40 and stopped[1] < 40
+    assert stopped[0] == 40 and stopped[1] < 40 and reached == [False, True]
     still = _net()
     for a, b in zip(nets[0].parameters(), still.parameters()):
         assert torch.allclose(a, b, atol=1e-9)
 
 
 def test_a_dropout_net_keeps_its_rate_and_layout():
-    nets, _ = train_stacked(_net(), _data(), [0.1], [0.0], [0.3], epochs=1, batch_size=10,
+    nets, _, _ = train_stacked(_net(), _data(), [0.1], [0.0], [0.3], epochs=1, batch_size=10,
                             momentum=0.0, target_loss=None, seed=0)
     reference = MLP(5, [8, 8], 3, dropout=0.3)
     assert list(nets[0].state_dict()) == list(reference.state_dict())

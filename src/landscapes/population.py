@@ -52,18 +52,18 @@ def train_config(train_settings: dict, point: dict) -> TrainConfig:
     return TrainConfig.from_config(cfg)
 
 
-def measure_row(net, point: dict, epochs: int, cfg: TrainConfig, data: Dataset, seed: int,
-                measures: dict, which, rescale: dict | None = None) -> dict:
+def measure_row(net, point: dict, epochs: int, reached: bool, cfg: TrainConfig, data: Dataset,
+                seed: int, measures: dict, which, rescale: dict | None = None) -> dict:
     """One net's row: the point's hyperparameters, its epochs and steps, whether it reached
-    the training target, its final training and test loss and accuracy, the gap (training
-    minus test accuracy) and the measures named in `which`. With `rescale` ({layer, factor})
-    the row also holds every measure of the rescaled net (`rescaled_<measure>`) and the
-    largest change of its outputs on the training set: Dinh et al.'s test of which measures
-    see a change that leaves the function as it was."""
+    the training target (as its training loop judged it), its final training and test loss
+    and accuracy, the gap (training minus test accuracy) and the measures named in `which`.
+    With `rescale` ({layer, factor}) the row also holds every measure of the rescaled net
+    (`rescaled_<measure>`) and the largest change of its outputs on the training set: Dinh
+    et al.'s test of which measures see a change that leaves the function as it was."""
     row = {**point, "seed": seed, "epochs": epochs,
-           "steps": epochs * math.ceil(len(data.y_train) / cfg.batch_size)}
+           "steps": epochs * math.ceil(len(data.y_train) / cfg.batch_size),
+           "reached_target": bool(reached)}
     row.update(flatness.accuracy_and_loss(net, data))
-    row["reached_target"] = cfg.target_loss is None or cfg.reached_target(row["train_loss"])
     row.update(flatness.measure(net, data.x_train, data.y_train, measures, seed, which))
     if rescale is not None:
         from landscapes.sharpness import rescale_relu_layer
@@ -82,8 +82,10 @@ def train_and_measure(model: dict, train_settings: dict, point: dict, data: Data
     net = init_model(net_spec(model, point), data, seed)
     cfg = train_config(train_settings, point)
     result = train(net, data, cfg, seed, name=name)
-    row = measure_row(net, point, result.metrics[-1]["epoch"], cfg, data, seed, measures,
-                      which, rescale)
+    last = result.metrics[-1]
+    reached = cfg.target_loss is None or cfg.reached_target(last["train_loss"])
+    row = measure_row(net, point, last["epoch"], reached, cfg, data, seed, measures, which,
+                      rescale)
     log.info("%s: %s", name, {k: row[k] for k in ("epochs", "train_loss", "gap")})
     return row
 
@@ -114,13 +116,14 @@ def train_and_measure_group(model: dict, train_settings: dict, points: list[dict
 
     cfgs = [train_config(train_settings, q) for q in points]
     base = init_model(net_spec(model, {**points[0], "dropout": 0.0}), data, seed)
-    nets, stopped = train_stacked(
+    nets, stopped, reached = train_stacked(
         base, data, [c.lr for c in cfgs], [c.weight_decay for c in cfgs],
         [float(q.get("dropout", model.get("dropout", 0.0))) for q in points], cfgs[0].epochs,
         cfgs[0].batch_size, cfgs[0].momentum, cfgs[0].target_loss, seed, name=name)
-    rows = [measure_row(net, q, epochs, c, data, seed, measures, which,
-                        rescale if i == 0 else None)
-            for i, (net, q, epochs, c) in enumerate(zip(nets, points, stopped, cfgs))]
+    rows = [measure_row(net, q, epochs, hit or cfgs[0].target_loss is None, c, data, seed,
+                        measures, which, rescale if i == 0 else None)
+            for i, (net, q, epochs, hit, c) in enumerate(zip(nets, points, stopped, reached,
+                                                              cfgs))]
     for q, r in zip(points, rows):
         log.info("%s %s: %s", name, q, {k: r[k] for k in ("epochs", "train_loss", "gap")})
     return rows

@@ -76,12 +76,13 @@ def _losses(params, x, y, chunk=4096) -> torch.Tensor:
 def train_stacked(model: nn.Module, data: Dataset, lrs: list[float], weight_decays: list[float],
                   dropouts: list[float], epochs: int, batch_size: int, momentum: float,
                   target_loss: float | None, seed: int, name: str = "stacked"
-                  ) -> tuple[list[nn.Module], list[int]]:
+                  ) -> tuple[list[nn.Module], list[int], list[bool]]:
     """Train len(lrs) copies of `model` (an initialized ReLU MLP without dropout layers of
     its own), net e with learning rate lrs[e], weight decay weight_decays[e] and dropout
-    dropouts[e]; returns each trained net (an MLP with its dropout rate, in eval mode) and the
-    epoch at which it stopped. A non-finite batch loss of a net still training stops the run
-    with DivergedError naming the net."""
+    dropouts[e]; returns each trained net (an MLP with its dropout rate, in eval mode), the
+    epoch at which it stopped and whether it stopped at the target (not at the cap). A
+    non-finite batch loss of a net still training stops the run with DivergedError naming
+    the net."""
     layers = _linears(model)
     E = len(lrs)
     if not (len(weight_decays) == len(dropouts) == E) or E < 1:
@@ -96,6 +97,7 @@ def train_stacked(model: nn.Module, data: Dataset, lrs: list[float], weight_deca
     masks = torch.Generator().manual_seed(seed + 1)
     n = len(data.y_train)
     stopped = [epochs] * E
+    reached = [False] * E
     alive = list(range(E))  # the nets still training, in the stack's order
     final: dict[int, list[torch.Tensor]] = {}
     progress = Progress(epochs, f"{name} epochs")
@@ -127,6 +129,8 @@ def train_stacked(model: nn.Module, data: Dataset, lrs: list[float], weight_deca
                      [f"net {e}" for e in alive], quantity="training loss")
         done = (train_loss <= target_loss if target_loss is not None
                 else torch.zeros(len(alive), dtype=torch.bool))
+        for pos in done.nonzero().flatten().tolist():
+            reached[alive[pos]] = True
         if epoch == epochs:
             done[:] = True
         progress.step()
@@ -155,7 +159,7 @@ def train_stacked(model: nn.Module, data: Dataset, lrs: list[float], weight_deca
                 layer.weight.copy_(w)
                 layer.bias.copy_(b)
         nets.append(net.eval())
-    return nets, stopped
+    return nets, stopped, reached
 
 
 def _with_dropout(model: MLP, rate: float) -> MLP:
