@@ -36,7 +36,7 @@ def segment(walk: dict, key: str = "train_loss") -> np.ndarray:
     return walk[key][ends[0][0]:ends[1][0] + 1]
 
 
-@claim(EXP, "no_barrier", PAPER, "line", "Figs. 1-4",
+@claim(EXP, "no_barrier", PAPER, "line", "interpolation plots",
        "on the straight line from the initialization to the solution the training loss falls "
        "with no barrier: the largest rise between consecutive points, from a = 0 to 1, is at "
        "most init_to_solution.claims.max_rise_fraction of its fall along the line (worst net)",
@@ -53,7 +53,7 @@ def no_barrier(artifacts, params):
                    bound=float(bound), sense="<=")
 
 
-@claim(EXP, "monotone", PAPER, "line", "Figs. 1-4",
+@claim(EXP, "monotone", PAPER, "line", "interpolation plots",
        "the strong form: from a = 0 to 1 the training loss never rises between consecutive "
        "points (worst net's largest rise, in nats)", "monotone decrease")
 def monotone(artifacts, params):
@@ -76,7 +76,7 @@ def solutions_reached(artifacts, params):
                                       for n, w in walks.items()}, bound=1.0, sense=">=")
 
 
-@claim(EXP, "path_and_test_loss", PAPER, "path", "Fig. 8",
+@claim(EXP, "path_and_test_loss", PAPER, "path", "path projection",
        "how far the training path strays from the line (its largest distance, in units of "
        "the line's length), the test loss's largest rise from a = 0 to 1, and the training "
        "loss at the line's far end over that at the solution", "the path leaves the line",

@@ -17,7 +17,7 @@ def _walks(artifacts) -> dict[str, list[dict]]:
 
 def line(artifacts: dict, settings: dict):
     """Training and test loss (top) and error (bottom) along theta(a) = (1 - a) theta_init +
-    a theta_final, one column per net, one line per seed: the paper's Figs. 1-4."""
+    a theta_final, one column per net, one line per seed: the paper's interpolation plots."""
     walks = _walks(artifacts)
     fig, axes = figure(2, len(walks), figsize=(5.0 * len(walks), 6.5), squeeze=False,
                        sharex=True)
@@ -50,8 +50,8 @@ def line(artifacts: dict, settings: dict):
 def path(artifacts: dict, settings: dict):
     """Top: the first seed's training loss over the plane through the initialization, the
     solution and the path's farthest point, with the line and the path projected on it.
-    Bottom: each seed's path as progress along the line against distance from it (the
-    paper's Fig. 8)."""
+    Bottom: each seed's path as progress along the line against distance from it, the
+    paper's two coordinates for its projection of the path."""
     walks = _walks(artifacts)
     fig, axes = figure(2, len(walks), figsize=(5.2 * len(walks), 7.5), squeeze=False)
     for col, (net, runs) in enumerate(walks.items()):
