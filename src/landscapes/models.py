@@ -1,4 +1,5 @@
-"""Models built by name from config: MLP, deep linear, CIFAR ResNets, VGG-9, Keskar's C1;
+"""Models built by name from config: MLP, deep linear, CIFAR ResNets, VGG-9, Keskar's C1, a
+small BatchNorm-free conv net;
 and the deep autoencoder (`autoencoder`: input -> code -> input, not a classifier).
 
 `build(spec, input_shape, n_classes)` takes a config mapping such as
@@ -173,7 +174,40 @@ class C1(nn.Module):
         return self.classifier(self.features(x))
 
 
-NAMES = ("mlp", "deep_linear", "resnet", "vgg9", "c1")
+class ConvNet(nn.Module):
+    """A plain conv net without BatchNorm (Cohen et al. 2021's CNNs use none): per entry of
+    `channels` a 3x3 conv (padding 1) and the activation, halving the image either by a 2x2
+    max pool after it (`downsample="pool"`) or by the conv's own stride 2 (`"stride"`: the same
+    sizes, several times cheaper on a CPU); then a linear classifier on the flattened
+    features."""
+
+    DOWNSAMPLE = ("pool", "stride")
+
+    def __init__(self, input_shape: tuple[int, ...], n_classes: int, channels: list[int],
+                 activation: str = "relu", downsample: str = "pool"):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation '{activation}'; allowed: "
+                             f"{', '.join(ACTIVATIONS)}")
+        if downsample not in self.DOWNSAMPLE:
+            raise ValueError(f"unknown downsampling '{downsample}'; allowed: "
+                             f"{', '.join(self.DOWNSAMPLE)}")
+        c, h, w = input_shape
+        layers: list[nn.Module] = []
+        for cout in channels:
+            stride = 2 if downsample == "stride" else 1
+            layers += [nn.Conv2d(c, cout, 3, stride, padding=1), ACTIVATIONS[activation]()]
+            if downsample == "pool":
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+            c, h, w = cout, -(-h // 2), -(-w // 2)
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.classifier = nn.Linear(c * h * w, n_classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+NAMES = ("mlp", "deep_linear", "resnet", "vgg9", "c1", "cnn")
 
 
 def build(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
@@ -193,4 +227,7 @@ def build(spec: dict, input_shape: tuple[int, ...], n_classes: int) -> nn.Module
         return VGG9(input_shape[0], n_classes, spec.get("width", 1.0), spec.get("batchnorm", True))
     if name == "c1":
         return C1(tuple(input_shape), n_classes, spec.get("width", 1.0), spec.get("dropout", 0.5))
+    if name == "cnn":
+        return ConvNet(tuple(input_shape), n_classes, list(spec.get("channels", [32, 32])),
+                       spec.get("activation", "relu"), spec.get("downsample", "pool"))
     raise ValueError(f"unknown model '{name}'; allowed: {', '.join(NAMES)}")
