@@ -55,7 +55,11 @@ def plane(artifacts: dict, settings: dict):
     bend theta (orthonormal axes: u along w2 - w1, v the rest of theta - w1), log-scaled
     contours, with the three points, the line and the curve; one panel per pair."""
     pairs = [p for p in PAIR_TITLES if p in artifacts]
-    fig, axes = figure(1, len(pairs), figsize=(5.2 * len(pairs), 4.4), squeeze=False)
+    # equal axes: the figure's height follows the planes' own aspect, not a fixed one
+    first = _loaded(artifacts[pairs[0]])[0]
+    aspect = float(np.ptp(first["plane_y"]) / np.ptp(first["plane_x"]))
+    fig, axes = figure(1, len(pairs), figsize=(6.0 * len(pairs), 1.2 + 5.0 * aspect),
+                       squeeze=False)
     for ax, name in zip(axes[0], pairs):
         m = _loaded(artifacts[name])[0]
         # [i, j] = (x_i, y_j): transposed, rows along y; log10, contours evenly spaced in it
@@ -76,7 +80,7 @@ def plane(artifacts: dict, settings: dict):
         end = "w2" if name == "independent" else "P w1"
         ax.set(xlabel=f"u (along {end} - w1)", ylabel="v (theta - w1, orthogonal to u)",
                title=PAIR_TITLES[name], aspect="equal")
-        fig.colorbar(cs, ax=ax, shrink=0.6, label="log10 training loss")
+        fig.colorbar(cs, ax=ax, shrink=0.8, label="log10 training loss")
     axes[0][0].legend(loc="upper left", fontsize=7, framealpha=0.9)
     fig.suptitle("Training loss over the plane through both ends and the curve's bend "
                  "(first seed)")
