@@ -81,7 +81,7 @@ def outlier_count(artifacts: dict, settings: dict):
         ax.set(title=what, xlabel="classes k", xticks=ks)
         ax.legend(fontsize=7)
     axes[0].set_ylabel("outliers (above the widest ratio gap)")
-    fig.suptitle(f"The number of Hessian outliers tracks the number of classes "
+    fig.suptitle(f"The number of Hessian outliers against the number of classes "
                  f"({len(_paths(artifacts['mlp_spectra']))} seeds)")
     return fig
 
