@@ -88,7 +88,9 @@ def test_default_profile_caps_memory_below_this_machines(tmp_path):
 # The rules that train or measure a conv net at paper scale: each asks for a GPU there.
 HEAVY_RULES = {"skips_train", "skips_surface_tile", "skips_slice", "skips_hessian_tile",
                "sharpness_train", "sharpness_measure", "sharpness_interpolate",
-               "sharpness_slice", "sharpness_plane", "sharpness_reparam"}
+               "sharpness_slice", "sharpness_plane", "sharpness_reparam",
+               "init_to_solution_line", "edge_of_stability_train", "mode_connectivity_endpoints",
+               "mode_connectivity_curve"}
 
 
 def test_slurm_profile_plans_the_paper_dag(tmp_path):

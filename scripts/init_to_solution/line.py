@@ -9,7 +9,7 @@ from landscapes.data import Dataset
 from landscapes.provenance import step
 from landscapes.store import save_npz
 
-with step(snakemake, __file__), train.divergence_hint(
+with step(snakemake, __file__) as s, train.divergence_hint(
         f"lower init_to_solution.nets.{snakemake.wildcards.net}.train.lr"):
     p = snakemake.params
     data = Dataset.load(snakemake.input.data)
@@ -17,10 +17,10 @@ with step(snakemake, __file__), train.divergence_hint(
     model = train.init_model(p.net["model"], data, p.seed)
     # the path: every epoch's parameters, the initialization first
     cfg = train.TrainConfig.from_config({**p.net["train"], "trajectory_every": 1})
-    result = train.train(model, data, cfg, p.seed, name=name)
+    result = train.train(model, data, cfg, p.seed, name=name, device=s.device)
     trajectory = torch.stack(result.trajectory)  # its last row: where training stopped
     out = init_to_solution.line_and_plane(
-        train.init_model(p.net["model"], data, p.seed), trajectory, data,
+        train.init_model(p.net["model"], data, p.seed).to(s.device), trajectory, data,
         np.linspace(p.alphas["low"], p.alphas["high"], p.alphas["points"]), p.plane["points"],
         p.plane["margin"], name=name)
     last = result.metrics[-1]

@@ -3,29 +3,7 @@
 # spectrum of a one-hidden-layer MLP and the stochastic Lanczos quadrature of a conv net. The
 # outliers above the bulk should number about k. One job per net and replicate seed.
 
-OUTLIERS = config["hessian_outliers"]
-OUTLIERS_OUT = partial(seed_path, "hessian_outliers")
-OUTLIERS_SEEDS = seeds_of("hessian_outliers")
-
-for _net in ("mlp", "conv"):
-    if OUTLIERS[_net]["dataset"] not in config["datasets"]:
-        raise WorkflowError(f"config key 'hessian_outliers.{_net}.dataset': "
-                            f"'{OUTLIERS[_net]['dataset']}' is not under datasets")
-
-
-def outliers_artifacts(seed):
-    return {"mlp_spectra": OUTLIERS_OUT("spectra", "mlp.npz", seed),
-            "mlp_nets": OUTLIERS_OUT("measurements", "mlp.csv", seed),
-            "conv_densities": OUTLIERS_OUT("spectra", "conv.npz", seed),
-            "conv_nets": OUTLIERS_OUT("measurements", "conv.csv", seed)}
-
-
-def outliers_over_seeds(name):
-    return [outliers_artifacts(s)[name] for s in OUTLIERS_SEEDS]
-
-
-# the figures read the outliers as the claims do
-OUTLIERS_READING = {"count": OUTLIERS["count"], "tolerance": OUTLIERS["claims"]["tolerance"]}
+include: "helpers/hessian_outliers_artifacts.smk"
 
 experiment(
     "hessian_outliers",

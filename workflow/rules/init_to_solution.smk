@@ -42,8 +42,9 @@ rule init_to_solution_line:
         out("benchmarks/init_to_solution_line_{net}_seed{seed}.tsv")
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=8000 if LINE["gpu"] else 2000,
+        runtime=600 if LINE["gpu"] else 30,
+        gpu=LINE["gpu"],
     conda:
         CONDA_ENV
     script:

@@ -4,15 +4,7 @@
 # linear example's permutation figure). Per replicate seed: one job trains both minima, one job
 # per pair trains its curve and measures the paths and the plane through the three points.
 
-MODES = config["mode_connectivity"]
-MODES_OUT = partial(seed_path, "mode_connectivity")
-MODES_SEED = seeds_of("mode_connectivity")[0]  # the plane figure draws the first replicate
-MODES_PAIRS = MODES["pairs"]
-
-
-def modes_pair(pair, seed):
-    return MODES_OUT("measurements", f"{pair}.npz", seed)
-
+include: "helpers/mode_connectivity_pairs.smk"
 
 experiment(
     "mode_connectivity",
