@@ -11,7 +11,7 @@ from torch import nn
 
 from landscapes import mode_connectivity as mc
 from landscapes.data import Dataset
-from landscapes.linear import barrier
+from landscapes.linear import barrier, permuted_copy
 from landscapes.params import Layout, vector
 from landscapes.train import TrainConfig
 
@@ -133,7 +133,7 @@ def test_bend_training_leaves_batchnorm_statistics_alone():
 def test_permuted_copy_is_the_same_function_at_another_point():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)).double()
-    perm, flat = mc.permuted_copy(model, seed=4)
+    perm, flat = permuted_copy(model, seed=4)
     assert torch.equal(perm, torch.randperm(8, generator=torch.Generator().manual_seed(4)))
     other = mc.model_at(model, flat)
     x = torch.randn(10, 5, dtype=torch.float64)

@@ -3,7 +3,7 @@ and the plane through them (rule mode_connectivity_curve). The pair `independent
 trained minima; `permuted` joins the first and its hidden-unit permutation."""
 
 from landscapes import mode_connectivity as mc
-from landscapes import train
+from landscapes import linear, train
 from landscapes.data import Dataset
 from landscapes.params import vector
 from landscapes.provenance import step
@@ -20,7 +20,7 @@ with step(snakemake, __file__) as s, train.divergence_hint(
     if pair == "independent":
         w2 = vector(train.load_trained(p.model, data, seed2, snakemake.input.w2)).to(s.device)
     else:
-        perm, w2 = mc.permuted_copy(model, p.seed)
+        perm, w2 = linear.permuted_copy(model, p.seed)
         extra = {"perm": perm.numpy()}
     name = f"mode_connectivity {pair} seed {p.seed}"
     theta, rows = mc.train_bend(model, w1, w2, data.x_train, data.y_train,

@@ -146,6 +146,17 @@ def permute_hidden(model: nn.Module, perm: torch.Tensor) -> dict[str, torch.Tens
     return out
 
 
+def permuted_copy(model: nn.Module, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a permutation of the first hidden layer's units drawn from `seed`, the flat
+    parameters of `model` with its hidden units reordered by it): the same function at another
+    point."""
+    from landscapes.params import Layout
+
+    hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
+    perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
+    return perm, Layout.of(model).flatten(permute_hidden(model, perm))
+
+
 def barrier(losses: np.ndarray) -> float:
     """Height of the loss along a path above the higher of its two ends."""
     return float(np.max(losses) - max(losses[0], losses[-1]))
@@ -308,11 +319,9 @@ def permutation_experiment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, n
     """Loss of a trained net, of its hidden-unit permutation, and along the line between."""
     from landscapes.params import Layout, evaluate, interpolate
 
-    layout = Layout.of(model)
-    theta = layout.values(model)
-    hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
-    perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
-    permuted = layout.flatten(permute_hidden(model, perm))
+    theta = Layout.of(model).values(model)
+    perm, permuted = permuted_copy(model, seed)
+    hidden = len(perm)
     alphas = np.linspace(0.0, 1.0, n_alpha)
     path = [evaluate(model, x, y, t) for t in interpolate(theta, permuted, alphas)]
     original = evaluate(model, x, y, theta)

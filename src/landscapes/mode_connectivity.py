@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from landscapes.linear import permute_hidden
 from landscapes.params import FlatModel, Layout
 from landscapes.progress import Progress
 from landscapes.surface import Evaluator, Grid, evaluate_tile
@@ -151,15 +150,6 @@ def endpoint_seeds(seed: int) -> tuple[int, int]:
     """The seeds (initialization and data order) of replicate `seed`'s two minima: seed and
     seed + 1000, apart from every other replicate's."""
     return seed, seed + 1000
-
-
-def permuted_copy(model: nn.Module, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the permutation, the flat parameters of `model` with its hidden units reordered by
-    it): the same function, another point. The permutation is drawn from `seed` as the deep
-    linear example's (`landscapes.linear.permutation_experiment`) is."""
-    hidden = next(m for m in model.modules() if isinstance(m, nn.Linear)).out_features
-    perm = torch.randperm(hidden, generator=torch.Generator().manual_seed(seed))
-    return perm, Layout.of(model).flatten(permute_hidden(model, perm))
 
 
 def evaluator(model: nn.Module, w1: torch.Tensor, basis: torch.Tensor, bn_inputs, bn: str,
